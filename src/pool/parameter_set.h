@@ -1,0 +1,47 @@
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pooler::pool {
+
+// The session parameters a client may change that pooler keeps per client and
+// re-applies on whichever server the client is given (transaction pooling).
+enum class TrackedParam : uint8_t {
+  kClientEncoding,
+  kDateStyle,
+  kTimeZone,
+  kStandardConformingStrings,
+  kApplicationName,
+  kIntervalStyle,
+  kCount
+};
+inline constexpr size_t kTrackedParamCount = static_cast<size_t>(TrackedParam::kCount);
+
+std::optional<TrackedParam> tracked_param_by_name(std::string_view name);  // case-insensitive
+std::string_view tracked_param_name(TrackedParam p);                      // as the server reports it
+
+class ParameterSet {
+ public:
+  // Returns false if `name` is not tracked.
+  bool set(std::string_view name, std::string_view value);
+  void set(TrackedParam p, std::string_view value) { values_[index(p)].assign(value); }
+  const std::string& get(TrackedParam p) const { return values_[index(p)]; }
+  bool has(TrackedParam p) const { return !values_[index(p)].empty(); }
+  // Fill params this set lacks from `defaults` (a server's values at login).
+  void fill_missing_from(const ParameterSet& defaults);
+
+  // "SET client_encoding='UTF8';SET TimeZone='UTC';" for every param `wanted` has and
+  // `actual` differs in; empty if nothing differs.
+  static std::string sync_query(const ParameterSet& wanted, const ParameterSet& actual);
+
+ private:
+  static size_t index(TrackedParam p) { return static_cast<size_t>(p); }
+  std::array<std::string, kTrackedParamCount> values_;
+};
+
+// Single-quoted SQL literal with embedded quotes doubled.
+std::string quote_literal(std::string_view value);
+
+}  // namespace pooler::pool
