@@ -1,0 +1,42 @@
+// Frames the input as a stream of typed messages and runs every body parser on each
+// body (and on the raw input), checking that framing stays inside the buffer.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "protocol/backend_messages.h"
+#include "protocol/frame.h"
+
+using namespace pooler::protocol;
+
+namespace {
+
+void parse_all(std::string_view body) {
+  (void)parse_error_fields(body);
+  (void)parse_parameter_status(body);
+  if (auto auth = parse_authentication(body)) (void)parse_sasl_mechanisms(auth->payload);
+  (void)parse_sasl_mechanisms(body);
+  (void)parse_backend_key_data(body);
+  (void)parse_cstring_body(body);
+  (void)parse_sasl_initial_response(body);
+  (void)parse_command_complete(body);
+  (void)parse_ready_for_query(body);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  parse_all(std::string_view(reinterpret_cast<const char*>(data), size));
+  size_t pos = 0;
+  while (pos < size) {
+    Frame f = next_frame(data + pos, size - pos, 1 << 16);
+    if (f.status == Frame::Status::kInvalid && f.error == nullptr) abort();
+    if (f.status != Frame::Status::kComplete) break;
+    if (f.length < 4 || f.length > (1 << 16)) abort();
+    if (f.size() > size - pos) break;  // body not buffered yet
+    parse_all(std::string_view(reinterpret_cast<const char*>(data) + pos + 5, f.body_size()));
+    pos += f.size();
+  }
+  return 0;
+}
