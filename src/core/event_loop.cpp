@@ -8,9 +8,13 @@ EventLoop::EventLoop() : base_(event_base_new(), &event_base_free) {
   if (!base_) throw std::runtime_error("event_base_new failed");
 }
 
-int EventLoop::run() { return event_base_dispatch(base_.get()); }
+int EventLoop::run() {
+  return event_base_dispatch(base_.get());
+}
 
-void EventLoop::break_loop() { event_base_loopbreak(base_.get()); }
+void EventLoop::break_loop() {
+  event_base_loopbreak(base_.get());
+}
 
 void Event::assign(EventLoop& loop, int fd, short flags, Callback cb, void* arg) {
   reset();

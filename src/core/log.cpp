@@ -10,12 +10,18 @@ namespace pooler {
 
 const char* log_level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kFatal: return "FATAL";
-    case LogLevel::kError: return "ERROR";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kLog: return "LOG";
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kNoise: return "NOISE";
+    case LogLevel::kFatal:
+      return "FATAL";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kLog:
+      return "LOG";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kNoise:
+      return "NOISE";
   }
   return "LOG";
 }

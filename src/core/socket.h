@@ -27,7 +27,7 @@ class Socket {
   int fd() const noexcept { return fd_; }
   bool valid() const noexcept { return fd_ >= 0; }
   int release() noexcept { return std::exchange(fd_, -1); }  // hand the fd to a takeover
-  void reset() noexcept;                                        // close now, if open
+  void reset() noexcept;                                     // close now, if open
   void shutdown_and_close() noexcept;
 
  private:

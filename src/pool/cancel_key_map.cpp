@@ -24,7 +24,9 @@ bool CancelKeyMap::insert(Key key, ClientConnection* client) {
   return map_.emplace(pack(key), client).second;
 }
 
-void CancelKeyMap::erase(Key key) { map_.erase(pack(key)); }
+void CancelKeyMap::erase(Key key) {
+  map_.erase(pack(key));
+}
 
 ClientConnection* CancelKeyMap::find(Key key) const {
   auto it = map_.find(pack(key));

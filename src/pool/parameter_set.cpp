@@ -6,8 +6,8 @@ namespace pooler::pool {
 
 namespace {
 constexpr std::array<std::string_view, kTrackedParamCount> kNames = {
-    "client_encoding",  "DateStyle",        "TimeZone",
-    "standard_conforming_strings", "application_name", "IntervalStyle"};
+    "client_encoding",  "DateStyle",    "TimeZone", "standard_conforming_strings",
+    "application_name", "IntervalStyle"};
 }
 
 std::optional<TrackedParam> tracked_param_by_name(std::string_view name) {
@@ -20,7 +20,9 @@ std::optional<TrackedParam> tracked_param_by_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view tracked_param_name(TrackedParam p) { return kNames[static_cast<size_t>(p)]; }
+std::string_view tracked_param_name(TrackedParam p) {
+  return kNames[static_cast<size_t>(p)];
+}
 
 bool ParameterSet::set(std::string_view name, std::string_view value) {
   auto p = tracked_param_by_name(name);

@@ -20,7 +20,7 @@ enum class TrackedParam : uint8_t {
 inline constexpr size_t kTrackedParamCount = static_cast<size_t>(TrackedParam::kCount);
 
 std::optional<TrackedParam> tracked_param_by_name(std::string_view name);  // case-insensitive
-std::string_view tracked_param_name(TrackedParam p);                      // as the server reports it
+std::string_view tracked_param_name(TrackedParam p);  // as the server reports it
 
 class ParameterSet {
  public:

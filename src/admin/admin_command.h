@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace pooler::admin {
+
+// One admin console statement, e.g. "SHOW POOLS;" or "pause app". Verbs and the SHOW
+// subject are upper-cased; the argument (a database name) keeps its case.
+struct AdminCommand {
+  std::string verb;     // SHOW, PAUSE, RESUME, SUSPEND, RELOAD, SHUTDOWN, KILL, ...
+  std::string subject;  // for SHOW: POOLS, CLIENTS, ...; else empty
+  std::string argument;
+};
+
+// Pure: no I/O. Errors carry the text the client sees.
+Result<AdminCommand> parse_admin_command(std::string_view sql);
+
+}  // namespace pooler::admin

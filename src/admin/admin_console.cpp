@@ -1,0 +1,520 @@
+#include "admin/admin_console.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "admin/result_set.h"
+#include "config/setting_table.h"
+#include "pool/pooler.h"
+#include "protocol/message_builder.h"
+#include "protocol/sqlstate.h"
+
+namespace pooler::admin {
+
+using pool::ClientConnection;
+using pool::Clock;
+using pool::Pool;
+using pool::ServerConnection;
+using T = ResultSet::Type;
+namespace sqlstate = protocol::sqlstate;
+
+namespace {
+std::string pointer_text(const void* p) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
+// Steady-clock instants shown as wall-clock times, as PgBouncer does.
+std::string wall_time(Clock::time_point t) {
+  if (t == Clock::time_point{}) return "";
+  auto wall = std::chrono::system_clock::now() -
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - t);
+  time_t secs = std::chrono::system_clock::to_time_t(wall);
+  tm tmv{};
+  gmtime_r(&secs, &tmv);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tmv);
+  return buf;
+}
+
+int64_t micros_since(Clock::time_point t, Clock::time_point now) {
+  if (t == Clock::time_point{}) return 0;
+  return std::chrono::duration_cast<std::chrono::microseconds>(now - t).count();
+}
+}  // namespace
+
+void AdminConsole::send_welcome(ClientConnection& client) {
+  std::string out;
+  protocol::append_auth_ok(out);
+  protocol::append_parameter_status(out, "server_version", "15.0 (pooler " POOLER_VERSION ")");
+  protocol::append_parameter_status(out, "client_encoding", "UTF8");
+  protocol::append_parameter_status(out, "server_encoding", "UTF8");
+  protocol::append_parameter_status(out, "DateStyle", "ISO, MDY");
+  protocol::append_parameter_status(out, "standard_conforming_strings", "on");
+  protocol::append_parameter_status(out, "integer_datetimes", "on");
+  protocol::append_parameter_status(out, "TimeZone", "UTC");
+  protocol::append_parameter_status(out, "application_name", "");
+  protocol::append_backend_key_data(out, 0, 0);
+  protocol::append_ready_for_query(out, 'I');
+  client.send_local(out);
+}
+
+void AdminConsole::reply_ok(ClientConnection& client, std::string_view tag) {
+  std::string out;
+  protocol::append_command_complete(out, tag);
+  protocol::append_ready_for_query(out, 'I');
+  client.send_local(out);
+}
+
+void AdminConsole::reply_error(ClientConnection& client, std::string_view message,
+                               const char* code) {
+  std::string out;
+  protocol::append_error_response(out, "ERROR", code, message);
+  protocol::append_ready_for_query(out, 'I');
+  client.send_local(out);
+}
+
+void AdminConsole::forget_client(ClientConnection* client) {
+  std::erase_if(waiters_, [&](const Waiter& w) { return w.client == client; });
+}
+
+void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) {
+  auto parsed = parse_admin_command(sql);
+  if (!parsed) {
+    reply_error(client, parsed.error().message, sqlstate::kSyntaxError);
+    return;
+  }
+  const AdminCommand& cmd = parsed.value();
+  auto& log = pooler_.log();
+  if (cmd.verb == "SHOW") {
+    std::string out;
+    show(client, cmd, out);
+    if (out.empty()) {
+      reply_error(client, "unknown SHOW subject: " + cmd.subject + " (try SHOW HELP)",
+                  sqlstate::kSyntaxError);
+      return;
+    }
+    protocol::append_ready_for_query(out, 'I');
+    client.send_local(out);
+    return;
+  }
+  if (client.is_stats_only()) {
+    reply_error(client, "admin access needed: stats_users may only use SHOW",
+                sqlstate::kInsufficientPrivilege);
+    return;
+  }
+  log.log(LogLevel::kLog, "%s admin command: %.*s", client.label().c_str(),
+          static_cast<int>(sql.size()), sql.data());
+  auto db_arg = [&]() -> pool::Database* {
+    if (cmd.argument.empty()) return nullptr;
+    return pooler_.find_database(cmd.argument);
+  };
+  if ((cmd.verb == "KILL" || cmd.verb == "DISABLE" || cmd.verb == "ENABLE") &&
+      cmd.argument.empty()) {
+    reply_error(client, cmd.verb + " needs a database name", sqlstate::kSyntaxError);
+    return;
+  }
+  if (!cmd.argument.empty() && cmd.verb != "SET" && db_arg() == nullptr) {
+    reply_error(client, "no such database: " + cmd.argument, sqlstate::kInvalidCatalogName);
+    return;
+  }
+  if (cmd.verb == "PAUSE") {
+    if (pool::Database* db = db_arg()) {
+      db->paused = true;
+      for (const auto& [key, p] : pooler_.pools()) {
+        if (&p->db() == db) p->close_idle_servers("pause mode");
+      }
+    } else {
+      pooler_.pause_all(true);
+    }
+    waiters_.push_back({&client, cmd.verb, cmd.argument});
+    client.set_admin_waiting(true);
+    check_waiting();
+    return;
+  }
+  if (cmd.verb == "RESUME") {
+    if (pool::Database* db = db_arg()) {
+      db->paused = false;
+      for (const auto& [key, p] : pooler_.pools()) {
+        if (&p->db() == db) p->maintenance(Clock::now());
+      }
+    } else {
+      if (!pooler_.paused() && !pooler_.suspended()) {
+        reply_error(client, "pooler is not paused or suspended",
+                    sqlstate::kObjectNotInPrerequisiteState);
+        return;
+      }
+      pooler_.suspend_all(false);
+      pooler_.pause_all(false);
+    }
+    reply_ok(client, "RESUME");
+    return;
+  }
+  if (cmd.verb == "SUSPEND") {
+    pooler_.suspend_all(true);
+    pooler_.pause_all(true);
+    waiters_.push_back({&client, cmd.verb, cmd.argument});
+    client.set_admin_waiting(true);
+    check_waiting();
+    return;
+  }
+  if (cmd.verb == "RELOAD") {
+    auto r = pooler_.reload();
+    if (!r) {
+      reply_error(client, "config reload failed, old configuration kept: " + r.error().message,
+                  sqlstate::kObjectNotInPrerequisiteState);
+      return;
+    }
+    reply_ok(client, "RELOAD");
+    return;
+  }
+  if (cmd.verb == "SHUTDOWN") {
+    log.log(LogLevel::kLog, "SHUTDOWN command issued");
+    reply_ok(client, "SHUTDOWN");
+    pooler_.begin_shutdown(true);
+    return;
+  }
+  if (cmd.verb == "KILL" || cmd.verb == "RECONNECT" || cmd.verb == "WAIT_CLOSE") {
+    pool::Database* target = db_arg();
+    for (const auto& [key, p] : pooler_.pools()) {
+      if (target && &p->db() != target) continue;
+      if (cmd.verb == "KILL") {
+        p->db().paused = true;
+        auto clients = [&](auto& list) {
+          list.for_each_safe([&](ClientConnection* c) {
+            c->fatal(sqlstate::kAdminShutdown, "database " + p->db().name + " killed by admin");
+          });
+        };
+        clients(p->active_clients());
+        clients(p->waiting_clients());
+        clients(p->welcome_clients());
+        auto servers = [&](auto& list) {
+          list.for_each_safe([&](ServerConnection* s) { pooler_.close_server(s, "KILL"); });
+        };
+        servers(p->idle_servers());
+        servers(p->active_servers());
+        servers(p->used_servers());
+        servers(p->login_servers());
+      } else if (cmd.verb == "RECONNECT") {
+        p->mark_servers_close_needed();
+      }
+    }
+    if (cmd.verb == "WAIT_CLOSE") {
+      waiters_.push_back({&client, cmd.verb, cmd.argument});
+      client.set_admin_waiting(true);
+      check_waiting();
+      return;
+    }
+    reply_ok(client, cmd.verb);
+    return;
+  }
+  if (cmd.verb == "DISABLE" || cmd.verb == "ENABLE") {
+    db_arg()->disabled = cmd.verb == "DISABLE";
+    reply_ok(client, cmd.verb);
+    return;
+  }
+  reply_error(client, "unknown command: " + cmd.verb + " (try SHOW HELP)", sqlstate::kSyntaxError);
+}
+
+bool AdminConsole::condition_met(const Waiter& w) const {
+  for (const auto& [key, p] : pooler_.pools()) {
+    if (!w.argument.empty() && p->db().name != w.argument) continue;
+    if (w.verb == "WAIT_CLOSE") {
+      auto needs_close = [](auto& list) {
+        for (ServerConnection* s : list) {
+          if (s->close_needed()) return true;
+        }
+        return false;
+      };
+      if (needs_close(p->active_servers()) || needs_close(p->used_servers()) ||
+          needs_close(p->login_servers())) {
+        return false;
+      }
+    } else if (!p->active_servers().empty() || !p->used_servers().empty()) {
+      return false;  // PAUSE / SUSPEND: every server back from its transaction
+    }
+  }
+  return true;
+}
+
+void AdminConsole::check_waiting() {
+  if (checking_ || waiters_.empty()) return;
+  checking_ = true;
+  std::vector<Waiter> done;
+  std::erase_if(waiters_, [&](const Waiter& w) {
+    if (!condition_met(w)) return false;
+    done.push_back(w);
+    return true;
+  });
+  for (const Waiter& w : done) {
+    if (w.verb == "PAUSE" || w.verb == "SUSPEND") {
+      for (const auto& [key, p] : pooler_.pools()) {
+        if (w.argument.empty() || p->db().name == w.argument) p->close_idle_servers("pause mode");
+      }
+    }
+    w.client->set_admin_waiting(false);
+    reply_ok(*w.client, w.verb);
+    w.client->process_input();
+  }
+  checking_ = false;
+}
+
+void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::string& out) {
+  (void)client;
+  const auto now = Clock::now();
+  const std::string& what = cmd.subject;
+  if (what == "HELP") {
+    ResultSet rs(out, {{"command", T::kText}});
+    for (const char* line :
+         {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|STATS|LISTS|VERSION",
+          "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN", "KILL <db>",
+          "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
+      rs.add(std::string(line)).end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "VERSION") {
+    ResultSet rs(out, {{"version", T::kText}});
+    rs.add(std::string("pooler ") + POOLER_VERSION).end_row();
+    rs.finish();
+    return;
+  }
+  if (what == "CONFIG") {
+    ResultSet rs(
+        out,
+        {{"key", T::kText}, {"value", T::kText}, {"default", T::kText}, {"changeable", T::kText}});
+    for (const auto& row : config::show_config_rows(pooler_.settings())) {
+      rs.add(row.key)
+          .add(row.value)
+          .add(row.default_value)
+          .add(std::string(row.changeable ? "yes" : "no"));
+      rs.end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "POOLS") {
+    ResultSet rs(out, {{"database", T::kText},
+                       {"user", T::kText},
+                       {"cl_active", T::kInt8},
+                       {"cl_waiting", T::kInt8},
+                       {"cl_active_cancel_req", T::kInt8},
+                       {"cl_waiting_cancel_req", T::kInt8},
+                       {"sv_active", T::kInt8},
+                       {"sv_active_cancel", T::kInt8},
+                       {"sv_being_canceled", T::kInt8},
+                       {"sv_idle", T::kInt8},
+                       {"sv_used", T::kInt8},
+                       {"sv_tested", T::kInt8},
+                       {"sv_login", T::kInt8},
+                       {"maxwait", T::kInt8},
+                       {"maxwait_us", T::kInt8},
+                       {"pool_mode", T::kText}});
+    for (const auto& [key, p] : pooler_.pools()) {
+      int64_t maxwait_us = 0;
+      if (ClientConnection* c = p->waiting_clients().front()) {
+        maxwait_us = micros_since(c->request_time(), now);
+      }
+      rs.add(p->db().name).add(p->user().name);
+      rs.add(static_cast<int64_t>(p->active_clients().size()));
+      rs.add(static_cast<int64_t>(p->waiting_clients().size() + p->welcome_clients().size()));
+      rs.add(int64_t{0}).add(int64_t{0});
+      rs.add(static_cast<int64_t>(p->active_servers().size()));
+      rs.add(int64_t{0}).add(int64_t{0});
+      rs.add(static_cast<int64_t>(p->idle_servers().size()));
+      rs.add(static_cast<int64_t>(p->used_servers().size()));
+      rs.add(int64_t{0});
+      rs.add(static_cast<int64_t>(p->login_servers().size()));
+      rs.add(maxwait_us / 1000000).add(maxwait_us % 1000000);
+      rs.add(std::string(config::to_string(p->mode())));
+      rs.end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "CLIENTS" || what == "SERVERS") {
+    ResultSet rs(out, {{"type", T::kText},
+                       {"user", T::kText},
+                       {"database", T::kText},
+                       {"state", T::kText},
+                       {"addr", T::kText},
+                       {"port", T::kInt4},
+                       {"local_addr", T::kText},
+                       {"local_port", T::kInt4},
+                       {"connect_time", T::kText},
+                       {"request_time", T::kText},
+                       {"wait", T::kInt4},
+                       {"wait_us", T::kInt4},
+                       {"close_needed", T::kInt4},
+                       {"ptr", T::kText},
+                       {"link", T::kText},
+                       {"remote_pid", T::kInt4},
+                       {"tls", T::kText},
+                       {"application_name", T::kText}});
+    if (what == "CLIENTS") {
+      for (ClientConnection* c : pooler_.clients()) {
+        if (c->state() == ClientConnection::State::kStartup ||
+            c->state() == ClientConnection::State::kAuth) {
+          continue;
+        }
+        PeerAddress local = local_address_of(c->fd());
+        int64_t wait_us = c->state() == ClientConnection::State::kWaiting
+                              ? micros_since(c->request_time(), now)
+                              : 0;
+        rs.add(std::string("C")).add(c->user_name()).add(c->db_name());
+        rs.add(std::string(c->state_name()));
+        rs.add(c->address().host).add(int64_t{c->address().port});
+        rs.add(local.host).add(int64_t{local.port});
+        rs.add(wall_time(c->connect_time())).add(wall_time(c->last_activity()));
+        rs.add(wait_us / 1000000).add(wait_us % 1000000).add(int64_t{0});
+        rs.add(pointer_text(c));
+        rs.add(c->server() ? pointer_text(c->server()) : std::string());
+        rs.add(int64_t{0}).add(std::string());
+        rs.add(c->params().get(pool::TrackedParam::kApplicationName));
+        rs.end_row();
+      }
+    } else {
+      for (ServerConnection* s : pooler_.servers()) {
+        PeerAddress local = local_address_of(s->fd());
+        rs.add(std::string("S")).add(s->pool().user().name).add(s->pool().db().name);
+        rs.add(std::string(s->state_name()));
+        rs.add(s->address().host).add(int64_t{s->address().port});
+        rs.add(local.host).add(int64_t{local.port});
+        rs.add(wall_time(s->connect_time())).add(wall_time(s->last_used()));
+        rs.add(int64_t{0}).add(int64_t{0}).add(int64_t{s->close_needed() ? 1 : 0});
+        rs.add(pointer_text(s));
+        rs.add(s->client() ? pointer_text(s->client()) : std::string());
+        rs.add(int64_t{s->backend_pid()}).add(std::string());
+        rs.add(s->params().get(pool::TrackedParam::kApplicationName));
+        rs.end_row();
+      }
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "DATABASES") {
+    ResultSet rs(out, {{"name", T::kText},
+                       {"host", T::kText},
+                       {"port", T::kInt4},
+                       {"database", T::kText},
+                       {"force_user", T::kText},
+                       {"pool_size", T::kInt4},
+                       {"min_pool_size", T::kInt4},
+                       {"reserve_pool", T::kInt4},
+                       {"pool_mode", T::kText},
+                       {"max_connections", T::kInt4},
+                       {"current_connections", T::kInt4},
+                       {"paused", T::kInt4},
+                       {"disabled", T::kInt4}});
+    const config::Settings& s = pooler_.settings();
+    auto row = [&](const config::DatabaseEntry& e, const pool::Database* db) {
+      rs.add(e.name).add(e.host).add(int64_t{e.port});
+      rs.add(e.dbname.empty() ? e.name : e.dbname);
+      rs.add(e.user);
+      rs.add(int64_t{e.pool_size.value_or(s.default_pool_size)});
+      rs.add(int64_t{e.min_pool_size.value_or(s.min_pool_size)});
+      rs.add(int64_t{e.reserve_pool.value_or(s.reserve_pool_size)});
+      if (e.pool_mode) {
+        rs.add(std::string(config::to_string(*e.pool_mode)));
+      } else {
+        rs.add_null();
+      }
+      rs.add(int64_t{e.max_db_connections.value_or(s.max_db_connections)});
+      rs.add(int64_t{db ? db->server_count : 0});
+      rs.add(int64_t{db && db->paused ? 1 : 0}).add(int64_t{db && db->disabled ? 1 : 0});
+      rs.end_row();
+    };
+    for (const auto& e : pooler_.config().databases) {
+      auto it = pooler_.databases().find(e.name);
+      row(e, it == pooler_.databases().end() ? nullptr : it->second.get());
+    }
+    for (const auto& [name, db] : pooler_.databases()) {
+      if (db->from_fallback) row(db->entry, db.get());
+    }
+    config::DatabaseEntry admin;
+    admin.name = "pooler";
+    admin.port = pooler_.settings().listen_port;
+    admin.pool_size = 2;
+    admin.pool_mode = config::PoolMode::Statement;
+    row(admin, nullptr);
+    rs.finish();
+    return;
+  }
+  if (what == "USERS") {
+    ResultSet rs(out, {{"name", T::kText}, {"pool_mode", T::kText}});
+    for (const auto& [name, u] : pooler_.users()) {
+      rs.add(name);
+      if (u->pool_mode) {
+        rs.add(std::string(config::to_string(*u->pool_mode)));
+      } else {
+        rs.add_null();
+      }
+      rs.end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "STATS" || what == "STATS_TOTALS") {
+    ResultSet rs(out, {{"database", T::kText},
+                       {"total_xact_count", T::kInt8},
+                       {"total_query_count", T::kInt8},
+                       {"total_received", T::kInt8},
+                       {"total_sent", T::kInt8},
+                       {"total_xact_time", T::kInt8},
+                       {"total_query_time", T::kInt8},
+                       {"total_wait_time", T::kInt8},
+                       {"avg_xact_count", T::kInt8},
+                       {"avg_query_count", T::kInt8},
+                       {"avg_recv", T::kInt8},
+                       {"avg_sent", T::kInt8},
+                       {"avg_xact_time", T::kInt8},
+                       {"avg_query_time", T::kInt8},
+                       {"avg_wait_time", T::kInt8}});
+    for (const auto& [name, db] : pooler_.databases()) {
+      const pool::Stats& st = db->stats;
+      rs.add(name);
+      for (uint64_t v : {st.xact_count, st.query_count, st.bytes_received, st.bytes_sent,
+                         st.xact_time_us, st.query_time_us, st.wait_time_us}) {
+        rs.add(static_cast<int64_t>(v));
+      }
+      rs.add(int64_t{0}).add(int64_t{0}).add(int64_t{0}).add(int64_t{0});
+      rs.add(static_cast<int64_t>(st.xact_count ? st.xact_time_us / st.xact_count : 0));
+      rs.add(static_cast<int64_t>(st.query_count ? st.query_time_us / st.query_count : 0));
+      rs.add(static_cast<int64_t>(st.xact_count ? st.wait_time_us / st.xact_count : 0));
+      rs.end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "LISTS") {
+    ResultSet rs(out, {{"list", T::kText}, {"items", T::kInt4}});
+    size_t used = 0, free_clients = 0;
+    for (const auto& [key, p] : pooler_.pools()) used += p->idle_servers().size();
+    (void)free_clients;
+    rs.add(std::string("databases"))
+        .add(static_cast<int64_t>(pooler_.databases().size()))
+        .end_row();
+    rs.add(std::string("users")).add(static_cast<int64_t>(pooler_.users().size())).end_row();
+    rs.add(std::string("pools")).add(static_cast<int64_t>(pooler_.pools().size())).end_row();
+    rs.add(std::string("free_clients")).add(int64_t{0}).end_row();
+    rs.add(std::string("used_clients"))
+        .add(static_cast<int64_t>(pooler_.clients().size()))
+        .end_row();
+    rs.add(std::string("login_clients")).add(int64_t{0}).end_row();
+    rs.add(std::string("free_servers")).add(int64_t{0}).end_row();
+    rs.add(std::string("used_servers"))
+        .add(static_cast<int64_t>(pooler_.servers().size()))
+        .end_row();
+    rs.add(std::string("idle_servers")).add(static_cast<int64_t>(used)).end_row();
+    rs.add(std::string("free_buffers"))
+        .add(static_cast<int64_t>(pooler_.buffers().free_blocks()))
+        .end_row();
+    rs.finish();
+    return;
+  }
+}
+
+}  // namespace pooler::admin

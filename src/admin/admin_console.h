@@ -1,0 +1,43 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admin/admin_command.h"
+
+namespace pooler::pool {
+class Pooler;
+class ClientConnection;
+}  // namespace pooler::pool
+
+namespace pooler::admin {
+
+// The "pooler" (alias "pgbouncer") database: SHOW views and control commands, with
+// PgBouncer's column names so existing dashboards keep working.
+class AdminConsole {
+ public:
+  explicit AdminConsole(pool::Pooler& pooler) : pooler_(pooler) {}
+
+  void send_welcome(pool::ClientConnection& client);
+  void handle_query(pool::ClientConnection& client, std::string_view sql);
+  // PAUSE and WAIT_CLOSE answer once their condition holds; re-checked on server changes.
+  void check_waiting();
+  void forget_client(pool::ClientConnection* client);
+
+ private:
+  struct Waiter {
+    pool::ClientConnection* client;
+    std::string verb;
+    std::string argument;
+  };
+  void show(pool::ClientConnection& client, const AdminCommand& cmd, std::string& out);
+  bool condition_met(const Waiter& w) const;
+  void reply_ok(pool::ClientConnection& client, std::string_view tag);
+  void reply_error(pool::ClientConnection& client, std::string_view message, const char* sqlstate);
+
+  pool::Pooler& pooler_;
+  std::vector<Waiter> waiters_;
+  bool checking_ = false;
+};
+
+}  // namespace pooler::admin

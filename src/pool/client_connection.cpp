@@ -1,0 +1,561 @@
+#include "pool/client_connection.h"
+
+#include <cstring>
+
+#include "admin/admin_console.h"
+#include "auth/crypto.h"
+#include "auth/md5.h"
+#include "auth/scram_secret.h"
+#include "auth/userlist.h"
+#include "pool/pool.h"
+#include "pool/pooler.h"
+#include "pool/server_connection.h"
+#include "protocol/backend_messages.h"
+#include "protocol/frame.h"
+#include "protocol/message_builder.h"
+#include "protocol/sqlstate.h"
+
+namespace pooler::pool {
+
+using protocol::Frame;
+namespace sqlstate = protocol::sqlstate;
+
+namespace {
+constexpr int kDefaultScramIterations = 4096;
+
+bool listed(const std::vector<std::string>& list, const std::string& name) {
+  for (const auto& item : list) {
+    if (item == name || item == "*") return true;
+  }
+  return false;
+}
+
+bool is_admin_db(const std::string& db) {
+  return db == "pooler" || db == "pgbouncer";
+}
+}  // namespace
+
+ClientConnection::ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket)
+    : Connection(pooler, std::move(socket)), from_unix_socket_(from_unix_socket) {
+  address_ = peer_address_of(fd());
+  last_activity_ = connect_time_;
+  start_reading();
+}
+
+ClientConnection::~ClientConnection() = default;
+
+const char* ClientConnection::state_name() const {
+  switch (state_) {
+    case State::kStartup:
+    case State::kAuth:
+    case State::kWelcomeWait:
+      return "login";
+    case State::kIdle:
+      return "idle";
+    case State::kWaiting:
+      return "waiting";
+    case State::kActive:
+      return "active";
+    case State::kAdmin:
+      return "active";
+    case State::kClosing:
+      return "closing";
+  }
+  return "unknown";
+}
+
+std::string ClientConnection::label() const {
+  char buf[512];
+  snprintf(buf, sizeof buf, "C-%p: %s/%s@%s", static_cast<const void*>(this),
+           db_name_.empty() ? "(nodb)" : db_name_.c_str(),
+           user_name_.empty() ? "(nouser)" : user_name_.c_str(), address_.to_string().c_str());
+  return buf;
+}
+
+void ClientConnection::fatal(const char* code, std::string_view message) {
+  if (closing_) return;
+  std::string out;
+  protocol::append_error_response(out, "FATAL", code, message);
+  send_local(out);
+  std::string reason(message);
+  pooler_.close_client(this, reason.c_str());
+}
+
+void ClientConnection::send_error(const char* code, std::string_view message) {
+  std::string out;
+  protocol::append_error_response(out, "ERROR", code, message);
+  send_local(out);
+}
+
+Connection* ClientConnection::forward_source() {
+  return (server_ && server_->state() == ServerConnection::State::kLinked)
+             ? static_cast<Connection*>(server_)
+             : nullptr;
+}
+
+void ClientConnection::on_readable() {
+  ssize_t n = read_some();
+  if (n == 0) {
+    pooler_.close_client(
+        this, state_ == State::kStartup ? "client closed before login" : "client unexpected eof");
+    return;
+  }
+  if (n == -1) {
+    pooler_.close_client(this, strerror(errno));
+    return;
+  }
+  if (n == -2) {
+    if (in_.space() == 0) stop_reading();  // full: wait until a server takes the bytes
+    return;
+  }
+  last_activity_ = Clock::now();
+  if (pool_) pool_->db().stats.bytes_received += static_cast<uint64_t>(n);
+  process_input();
+}
+
+void ClientConnection::process_input() {
+  if (closing_) return;
+  switch (state_) {
+    case State::kStartup:
+      handle_startup();
+      return;
+    case State::kAuth: {
+      while (!closing_ && state_ == State::kAuth) {
+        Frame f = protocol::next_frame(in_.data(), in_.size(), 10000);
+        if (f.status == Frame::Status::kIncomplete) return;
+        if (f.status == Frame::Status::kInvalid) {
+          fatal(sqlstate::kProtocolViolation, "invalid message length during authentication");
+          return;
+        }
+        if (f.size() > in_.size()) return;
+        std::string body(reinterpret_cast<const char*>(in_.data()) + 5, f.body_size());
+        in_.consume(f.size());
+        handle_auth_message(f.type, body);
+      }
+      if (!closing_) process_input();
+      return;
+    }
+    case State::kWelcomeWait:
+      return;  // keep any early bytes until the welcome went out
+    case State::kAdmin:
+      process_admin_input();
+      return;
+    case State::kIdle:
+    case State::kWaiting: {
+      if (in_.empty()) {
+        release_buffer_if_idle();
+        return;
+      }
+      Frame f = protocol::next_frame(in_.data(), in_.size(),
+                                     static_cast<uint32_t>(pooler_.settings().max_packet_size));
+      if (f.status == Frame::Status::kInvalid) {
+        fatal(sqlstate::kProtocolViolation, std::string("invalid message from client: ") + f.error);
+        return;
+      }
+      if (f.status == Frame::Status::kComplete && f.type == 'X') {
+        pooler_.close_client(this, "client close request");
+        return;
+      }
+      if (state_ == State::kIdle) {
+        if (pooler_.shutting_down()) {
+          fatal(sqlstate::kAdminShutdown, "pooler is shutting down");
+          return;
+        }
+        request_time_ = Clock::now();
+        pool_->request_server(this);
+      } else if (in_.space() == 0) {
+        stop_reading();
+      }
+      return;
+    }
+    case State::kActive:
+      forward_to_server();
+      return;
+    case State::kClosing:
+      return;
+  }
+}
+
+void ClientConnection::handle_startup() {
+  while (!closing_ && state_ == State::kStartup && !in_.empty()) {
+    auto p = protocol::parse_startup(in_.data(), in_.size());
+    if (p.status == protocol::StartupParse::Status::kIncomplete) return;
+    if (p.status == protocol::StartupParse::Status::kInvalid) {
+      fatal(p.error.sqlstate, p.error.message);
+      return;
+    }
+    in_.consume(p.consumed);
+    switch (p.packet.kind) {
+      case protocol::StartupPacket::Kind::kSslRequest:
+      case protocol::StartupPacket::Kind::kGssEncRequest:
+        send_local("N");  // no TLS or GSS encryption yet: the client continues in plaintext
+        break;
+      case protocol::StartupPacket::Kind::kCancelRequest:
+        handle_cancel(p.packet.cancel_pid, p.packet.cancel_key);
+        return;
+      case protocol::StartupPacket::Kind::kStartup:
+        if (!handle_startup_packet(p.packet)) return;
+        break;
+    }
+  }
+  if (!closing_ && state_ != State::kStartup) process_input();
+}
+
+bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& packet) {
+  const config::Settings& s = pooler_.settings();
+  user_name_ = *packet.param("user");
+  db_name_ = *packet.param("database");
+  for (const auto& [name, value] : packet.params) {
+    if (name == "user" || name == "database") continue;
+    if (params_.set(name, value)) continue;
+    if (listed(s.ignore_startup_parameters, name)) continue;
+    if (name == "options" && value.empty()) continue;
+    if (name.rfind("_pq_.", 0) == 0) continue;  // protocol options: we speak plain 3.0
+    fatal(sqlstate::kProtocolViolation, "unsupported startup parameter: " + name);
+    return false;
+  }
+  if (pooler_.shutting_down()) {
+    fatal(sqlstate::kCannotConnectNow, "pooler is shutting down");
+    return false;
+  }
+  if (pooler_.client_count() >= s.max_client_conn) {
+    fatal(sqlstate::kTooManyConnections, "no more connections allowed (max_client_conn)");
+    return false;
+  }
+  counted_ = true;
+  pooler_.client_counted(true);
+  if (is_admin_db(db_name_)) {
+    is_admin_ = true;
+  } else {
+    Database* db = pooler_.find_database(db_name_);
+    if (!db) {
+      fatal(sqlstate::kInvalidCatalogName, "no such database: " + db_name_);
+      return false;
+    }
+    if (db->disabled) {
+      fatal(sqlstate::kCannotConnectNow,
+            "database \"" + db_name_ + "\" does not allow connections");
+      return false;
+    }
+  }
+  if (s.log_connections) {
+    pooler_.log().log(LogLevel::kLog, "%s login attempt: db=%s user=%s tls=no", label().c_str(),
+                      db_name_.c_str(), user_name_.c_str());
+  }
+  begin_auth();
+  return !closing_;
+}
+
+void ClientConnection::begin_auth() {
+  const config::Settings& s = pooler_.settings();
+  PoolUser* user = pooler_.find_user(user_name_);
+  user_known_ = user != nullptr && user->in_auth_file;
+  secret_ = user_known_ ? user->secret : std::string();
+  config::AuthType type = s.auth_type;
+  // Connections over the Unix socket are still authenticated: no peer auth yet.
+  std::string out;
+  switch (type) {
+    case config::AuthType::Any:
+      auth_succeeded();
+      return;
+    case config::AuthType::Trust:
+      if (!user_known_) {
+        auth_failed();
+        return;
+      }
+      auth_succeeded();
+      return;
+    case config::AuthType::Plain:
+      protocol::append_auth_cleartext(out);
+      break;
+    case config::AuthType::Md5:
+      if (!user_known_ || auth::secret_kind(secret_) != auth::SecretKind::Scram) {
+        auth::secure_random(md5_salt_.data(), md5_salt_.size());
+        protocol::append_auth_md5(out, md5_salt_.data());
+        break;
+      }
+      [[fallthrough]];  // a SCRAM secret cannot answer md5: use SCRAM, as PgBouncer does
+    case config::AuthType::ScramSha256: {
+      auth::ScramSecret secret;
+      const auth::SecretKind kind = auth::secret_kind(secret_);
+      std::optional<auth::ScramSecret> parsed;
+      if (user_known_ && kind == auth::SecretKind::Scram)
+        parsed = auth::parse_scram_secret(secret_);
+      if (parsed) {
+        secret = *parsed;
+      } else if (user_known_ && kind == auth::SecretKind::Plain) {
+        // A stable per-user salt lets the key cache skip PBKDF2 on later logins.
+        std::string salt = auth::md5_hex(pooler_.scram_salt_seed() + user_name_).substr(0, 16);
+        secret = pooler_.scram_cache().secret(secret_, salt, kDefaultScramIterations);
+      } else {
+        // Unknown user or md5 secret: run the exchange against a decoy so the failure
+        // looks exactly like a wrong password.
+        std::string salt =
+            auth::md5_hex(pooler_.scram_salt_seed() + "decoy" + user_name_).substr(0, 16);
+        secret =
+            pooler_.scram_cache().secret(pooler_.scram_salt_seed(), salt, kDefaultScramIterations);
+        user_known_ = false;
+      }
+      scram_ = std::make_unique<auth::ScramServer>(std::move(secret));
+      protocol::append_auth_sasl(out, "SCRAM-SHA-256");
+      break;
+    }
+  }
+  state_ = State::kAuth;
+  send_local(out);
+}
+
+void ClientConnection::handle_auth_message(char type, std::string_view body) {
+  if (type != 'p') {
+    fatal(sqlstate::kProtocolViolation,
+          std::string("expected password response, got message type ") + type);
+    return;
+  }
+  if (scram_) {
+    if (!scram_->authenticated() && !sasl_started_) {
+      auto init = protocol::parse_sasl_initial_response(body);
+      if (!init || init->mechanism != "SCRAM-SHA-256") {
+        fatal(sqlstate::kProtocolViolation, "client selected an invalid SASL mechanism");
+        return;
+      }
+      sasl_started_ = true;
+      auto r = scram_->handle_client_first(init->data);
+      if (!r) {
+        fatal(sqlstate::kProtocolViolation, "malformed SCRAM message: " + r.error().message);
+        return;
+      }
+      std::string out;
+      protocol::append_auth_sasl_continue(out, r.value());
+      send_local(out);
+      return;
+    }
+    auto r = scram_->handle_client_final(body);
+    if (!r || !user_known_) {
+      auth_failed();
+      return;
+    }
+    if (auth::secret_kind(secret_) == auth::SecretKind::Scram && scram_->client_key()) {
+      // Remember the client's keys so servers can be logged in without a password.
+      PoolUser& u = pooler_.user_for_pool(user_name_);
+      u.scram_client_key = *scram_->client_key();
+      u.scram_server_key = scram_->server_key();
+    }
+    std::string out;
+    protocol::append_auth_sasl_final(out, r.value());
+    send_local(out);
+    scram_.reset();
+    auth_succeeded();
+    return;
+  }
+  auto password = protocol::parse_cstring_body(body);
+  if (!password) {
+    fatal(sqlstate::kProtocolViolation, "malformed password message");
+    return;
+  }
+  bool ok = false;
+  if (user_known_) {
+    if (pooler_.settings().auth_type == config::AuthType::Plain) {
+      switch (auth::secret_kind(secret_)) {
+        case auth::SecretKind::Plain:
+          ok = auth::constant_time_equals(*password, secret_);
+          break;
+        case auth::SecretKind::Md5:
+          ok = auth::constant_time_equals(auth::md5_secret(*password, user_name_), secret_);
+          break;
+        case auth::SecretKind::Scram: {
+          auto stored = auth::parse_scram_secret(secret_);
+          if (stored) {
+            auto mine = pooler_.scram_cache().secret(*password, stored->salt, stored->iterations);
+            ok = auth::constant_time_equals(auth::as_view(mine.stored_key),
+                                            auth::as_view(stored->stored_key));
+          }
+          break;
+        }
+      }
+    } else {
+      ok = auth::verify_md5_response(secret_, user_name_, md5_salt_.data(), *password);
+    }
+  }
+  if (!ok) {
+    auth_failed();
+    return;
+  }
+  auth_succeeded();
+}
+
+void ClientConnection::auth_failed() {
+  pooler_.log().log(LogLevel::kLog, "%s password authentication failed", label().c_str());
+  fatal(sqlstate::kInvalidPassword,
+        "password authentication failed for user \"" + user_name_ + "\"");
+}
+
+void ClientConnection::auth_succeeded() {
+  const config::Settings& s = pooler_.settings();
+  if (is_admin_) {
+    if (listed(s.admin_users, user_name_)) {
+      stats_only_ = false;
+    } else if (listed(s.stats_users, user_name_)) {
+      stats_only_ = true;
+    } else {
+      fatal(sqlstate::kInsufficientPrivilege,
+            "not allowed: user \"" + user_name_ + "\" is not in admin_users or stats_users");
+      return;
+    }
+    state_ = State::kAdmin;
+    pooler_.admin().send_welcome(*this);
+    return;
+  }
+  Database* db = pooler_.find_database(db_name_);
+  if (!db) {
+    fatal(sqlstate::kInvalidCatalogName, "no such database: " + db_name_);
+    return;
+  }
+  pool_ = &pooler_.pool_for(*db, user_name_);
+  cancel_key_ = pooler_.cancel_keys().issue(this);
+  has_cancel_key_ = true;
+  if (pool_->has_welcome()) {
+    send_welcome();
+  } else {
+    pool_->wait_for_welcome(this);
+  }
+}
+
+void ClientConnection::send_welcome() {
+  params_.fill_missing_from(pool_->server_defaults());
+  std::string out;
+  protocol::append_auth_ok(out);
+  for (const auto& [name, value] : pool_->welcome_params()) {
+    auto tracked = tracked_param_by_name(name);
+    protocol::append_parameter_status(out, name, tracked ? params_.get(*tracked) : value);
+  }
+  protocol::append_backend_key_data(out, cancel_key_.pid, cancel_key_.secret);
+  protocol::append_ready_for_query(out, 'I');
+  state_ = State::kIdle;
+  pool_->add_active_client(this);
+  if (!send_local(out)) {
+    pooler_.close_client(this, "could not send welcome");
+    return;
+  }
+  process_input();
+}
+
+void ClientConnection::handle_cancel(uint32_t pid, uint32_t key) {
+  ClientConnection* target = pooler_.cancel_keys().find({pid, key});
+  if (target && target->server_) {
+    pooler_.log().log(LogLevel::kLog, "%s cancel request forwarded to S-%p",
+                      target->label().c_str(), static_cast<void*>(target->server_));
+    pooler_.forward_cancel(*target->server_);
+  } else {
+    pooler_.log().log(LogLevel::kDebug, "C-%p: cancel request for an unknown or idle client",
+                      static_cast<void*>(this));
+  }
+  pooler_.close_client(this, "cancel request handled");
+}
+
+void ClientConnection::on_server_linked(ServerConnection* server) {
+  server_ = server;
+  state_ = State::kActive;
+}
+
+void ClientConnection::on_server_ready() {
+  start_reading();
+  forward_to_server();
+}
+
+void ClientConnection::on_server_released() {
+  server_ = nullptr;
+  if (state_ == State::kActive) {
+    state_ = State::kIdle;
+    pool_->client_became_idle(this);
+  }
+  if (pooler_.shutting_down() && in_.empty()) {
+    fatal(sqlstate::kAdminShutdown, "pooler is shutting down");
+  }
+}
+
+void ClientConnection::on_source_drained() {
+  // Our bytes all reached the server.
+  start_reading();
+  process_input();
+}
+
+void ClientConnection::forward_to_server() {
+  ServerConnection* server = server_;
+  if (!server || server->state() != ServerConnection::State::kLinked) return;
+  const uint32_t max_len = static_cast<uint32_t>(pooler_.settings().max_packet_size);
+  while (ready_ < in_.size()) {
+    const size_t avail = in_.size() - ready_;
+    if (stream_remaining_ > 0) {
+      size_t take = std::min<size_t>(stream_remaining_, avail);
+      ready_ += take;
+      stream_remaining_ -= static_cast<uint32_t>(take);
+      continue;
+    }
+    Frame f = protocol::next_frame(in_.data() + ready_, avail, max_len);
+    if (f.status == Frame::Status::kIncomplete) break;
+    if (f.status == Frame::Status::kInvalid) {
+      fatal(sqlstate::kProtocolViolation, std::string("invalid message from client: ") + f.error);
+      return;
+    }
+    if (f.type == 'X') {
+      if (ready_ == 0) {
+        pooler_.close_client(this, "client close request");
+        return;
+      }
+      break;  // send what precedes it first
+    }
+    server->note_client_message(f.type);
+    size_t take = std::min(f.size(), avail);
+    ready_ += take;
+    stream_remaining_ = static_cast<uint32_t>(f.size() - take);
+  }
+  if (ready_ == 0) return;
+  FlushResult r = flush_ready_to(*server);
+  if (r == FlushResult::kBlocked) {
+    stop_reading();
+  } else if (r == FlushResult::kError) {
+    server->fail("write to server failed");
+  } else if (!in_.empty() && stream_remaining_ == 0) {
+    forward_to_server();  // an 'X' may wait behind what we just sent
+  }
+}
+
+void ClientConnection::process_admin_input() {
+  while (!closing_ && state_ == State::kAdmin) {
+    Frame f = protocol::next_frame(in_.data(), in_.size(), 1 << 20);
+    if (f.status == Frame::Status::kIncomplete) break;
+    if (f.status == Frame::Status::kInvalid) {
+      fatal(sqlstate::kProtocolViolation, std::string("invalid message from client: ") + f.error);
+      return;
+    }
+    if (f.size() > in_.size()) {
+      if (f.size() > in_.capacity()) {
+        fatal(sqlstate::kProtocolViolation, "admin console command too long");
+        return;
+      }
+      in_.compact();
+      break;
+    }
+    std::string body(reinterpret_cast<const char*>(in_.data()) + 5, f.body_size());
+    in_.consume(f.size());
+    if (f.type == 'X') {
+      pooler_.close_client(this, "admin client close request");
+      return;
+    }
+    if (f.type != 'Q') {
+      fatal(sqlstate::kFeatureNotSupported,
+            "the admin console supports only the simple query protocol");
+      return;
+    }
+    auto sql = protocol::parse_cstring_body(body);
+    if (!sql) {
+      fatal(sqlstate::kProtocolViolation, "malformed Query message");
+      return;
+    }
+    pooler_.admin().handle_query(*this, *sql);
+    if (admin_waiting_) break;  // PAUSE / WAIT_CLOSE answer later
+  }
+  if (!closing_) release_buffer_if_idle();
+}
+
+}  // namespace pooler::pool

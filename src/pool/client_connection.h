@@ -1,0 +1,116 @@
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+
+#include "auth/scram_client.h"
+#include "auth/scram_server.h"
+#include "pool/cancel_key_map.h"
+#include "pool/connection.h"
+#include "pool/parameter_set.h"
+#include "protocol/startup.h"
+
+namespace pooler::admin {
+class AdminConsole;
+}
+
+namespace pooler::pool {
+
+class Pool;
+class ServerConnection;
+
+// One client of pooler: reads its startup packet, authenticates it against auth_file,
+// then forwards its messages to whichever server its pool lends it.
+class ClientConnection final : public Connection {
+ public:
+  enum class State : uint8_t {
+    kStartup,      // waiting for the startup packet
+    kAuth,         // challenge sent, waiting for the password / SASL messages
+    kWelcomeWait,  // authenticated; waiting for the pool to learn server parameters
+    kIdle,         // logged in, no server
+    kWaiting,      // has a query, waiting for a server
+    kActive,       // linked to server_
+    kAdmin,        // talking to the admin console
+    kClosing,
+  };
+
+  ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket);
+  ~ClientConnection() override;
+
+  State state() const { return state_; }
+  const char* state_name() const;
+  Pool* pool() const { return pool_; }
+  ServerConnection* server() const { return server_; }
+  const std::string& user_name() const { return user_name_; }
+  const std::string& db_name() const { return db_name_; }
+  ParameterSet& params() { return params_; }
+  const ParameterSet& params() const { return params_; }
+  CancelKeyMap::Key cancel_key() const { return cancel_key_; }
+  Clock::time_point request_time() const { return request_time_; }
+  Clock::time_point last_activity() const { return last_activity_; }
+  bool is_admin() const { return is_admin_; }
+  bool is_stats_only() const { return stats_only_; }
+  std::string label() const;  // "C-0x55..: app/alice@127.0.0.1:5544" for log lines
+
+  // Pool hands us a server (already linked on its side).
+  void on_server_linked(ServerConnection* server);
+  // The server finished the parameter sync: forward our buffered messages.
+  void on_server_ready();
+  // Transaction done (transaction/statement mode): server went back to the pool.
+  void on_server_released();
+  // Send AuthenticationOk, ParameterStatus..., BackendKeyData, ReadyForQuery.
+  void send_welcome();
+  // Send a FATAL ErrorResponse and close this client only.
+  void fatal(const char* sqlstate, std::string_view message);
+  void send_error(const char* sqlstate, std::string_view message);  // ERROR, keep open
+  void resume_reading() { start_reading(); }
+  // No message of ours is half-forwarded or waiting to be forwarded.
+  bool at_message_boundary() const { return ready_ == 0 && stream_remaining_ == 0; }
+  void process_input();
+
+  ListNode pool_node;  // the pool's state list
+  ListNode all_node;   // the Pooler's list of all clients or all servers
+
+ protected:
+  void on_readable() override;
+  Connection* forward_source() override;
+  void on_source_drained() override;
+
+ private:
+  friend class Pool;
+  friend class Pooler;
+  friend class admin::AdminConsole;
+  void set_admin_waiting(bool waiting) { admin_waiting_ = waiting; }
+  void handle_startup();
+  bool handle_startup_packet(const protocol::StartupPacket& packet);
+  void begin_auth();
+  void handle_auth_message(char type, std::string_view body);
+  void auth_failed();
+  void auth_succeeded();
+  void handle_cancel(uint32_t pid, uint32_t key);
+  void forward_to_server();
+  void process_admin_input();
+
+  Pool* pool_ = nullptr;
+  ServerConnection* server_ = nullptr;
+  State state_ = State::kStartup;
+  bool from_unix_socket_;
+  bool is_admin_ = false;
+  bool stats_only_ = false;
+  bool counted_ = false;  // included in the max_client_conn count
+  std::string user_name_;
+  std::string db_name_;
+  ParameterSet params_;
+  CancelKeyMap::Key cancel_key_{};
+  bool has_cancel_key_ = false;
+  std::array<uint8_t, 4> md5_salt_{};
+  std::unique_ptr<auth::ScramServer> scram_;
+  std::string secret_;  // the auth_file secret being checked (or a decoy for unknown users)
+  bool user_known_ = false;
+  bool sasl_started_ = false;
+  bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
+  Clock::time_point request_time_{};
+  Clock::time_point last_activity_{};
+};
+
+}  // namespace pooler::pool

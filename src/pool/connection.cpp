@@ -1,0 +1,140 @@
+#include "pool/connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "pool/pooler.h"
+
+namespace pooler::pool {
+
+Connection::Connection(Pooler& pooler, Socket socket)
+    : pooler_(pooler), socket_(std::move(socket)), connect_time_(Clock::now()) {
+  read_event_.assign(pooler_.loop(), socket_.fd(), EV_READ | EV_PERSIST, &Connection::read_cb,
+                     this);
+  write_event_.assign(pooler_.loop(), socket_.fd(), EV_WRITE, &Connection::write_cb, this);
+}
+
+Connection::~Connection() {
+  read_event_.reset();
+  write_event_.reset();
+  in_.release(pooler_.buffers());
+}
+
+void Connection::read_cb(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  if (!self->closing_) self->on_readable();
+}
+
+void Connection::write_cb(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  if (!self->closing_) self->on_writable();
+}
+
+void Connection::start_reading() {
+  if (!reading_ && !closing_) {
+    read_event_.add();
+    reading_ = true;
+  }
+}
+
+void Connection::stop_reading() {
+  if (reading_) {
+    read_event_.remove();
+    reading_ = false;
+  }
+}
+
+void Connection::want_write() {
+  if (!closing_) write_event_.add();
+}
+
+ssize_t Connection::read_some() {
+  in_.ensure(pooler_.buffers());
+  if (in_.space() == 0) {
+    in_.compact();
+    if (in_.space() == 0) return -2;
+  }
+  ssize_t n = ::recv(socket_.fd(), in_.write_ptr(), in_.space(), 0);
+  if (n > 0) {
+    in_.commit(static_cast<size_t>(n));
+    return n;
+  }
+  if (n == 0) return 0;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    release_buffer_if_idle();
+    return -2;
+  }
+  return -1;
+}
+
+void Connection::release_buffer_if_idle() {
+  if (ready_ == 0 && stream_remaining_ == 0) in_.release_if_empty(pooler_.buffers());
+}
+
+Connection::FlushResult Connection::flush_ready_to(Connection& to) {
+  while (ready_ > 0) {
+    ssize_t n = ::send(to.socket_.fd(), in_.data(), ready_, MSG_NOSIGNAL);
+    if (n > 0) {
+      in_.consume(static_cast<size_t>(n));
+      ready_ -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      to.want_write();
+      return FlushResult::kBlocked;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return FlushResult::kError;
+  }
+  release_buffer_if_idle();
+  return FlushResult::kDone;
+}
+
+bool Connection::send_local(std::string_view bytes) {
+  if (closing_ || !socket_.valid()) return false;
+  if (out_.empty()) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(socket_.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return false;
+    }
+    if (bytes.empty()) return true;
+  }
+  out_.append(bytes);
+  want_write();
+  return true;
+}
+
+void Connection::on_writable() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(socket_.fd(), out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      want_write();
+      return;
+    }
+    out_.clear();
+    return;  // the read side will see the error and close
+  }
+  if (out_.capacity() > 4096) std::string().swap(out_);
+  if (Connection* src = forward_source()) {
+    if (src->ready_ > 0) {
+      FlushResult r = src->flush_ready_to(*this);
+      if (r == FlushResult::kBlocked) return;
+      if (r == FlushResult::kError) return;  // reported by our own read path
+    }
+    src->on_source_drained();
+  }
+}
+
+}  // namespace pooler::pool

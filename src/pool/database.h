@@ -1,0 +1,39 @@
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "pool/stats.h"
+
+namespace pooler::pool {
+
+// A database as clients name it: its [databases] entry (or one made from "*") and
+// the runtime state the admin console controls.
+struct Database {
+  std::string name;
+  config::DatabaseEntry entry;
+  bool from_fallback = false;  // created on demand from the "*" entry
+  bool paused = false;         // PAUSE db
+  bool disabled = false;       // DISABLE db: new logins refused
+  int server_count = 0;        // for max_db_connections
+  Stats stats;
+  Stats stats_at_last_period;  // for SHOW STATS averages
+
+  const std::string& server_dbname() const { return entry.dbname.empty() ? name : entry.dbname; }
+};
+
+// A user as pooler knows it: its auth_file secret and [users] overrides. The SCRAM keys
+// learned from a client's exchange let pooler log in to the server without a password.
+struct PoolUser {
+  std::string name;
+  std::string secret;  // plain, md5 or SCRAM secret from auth_file; empty if none
+  bool in_auth_file = false;
+  std::optional<std::array<uint8_t, 32>> scram_client_key;
+  std::optional<std::array<uint8_t, 32>> scram_server_key;
+  std::optional<config::PoolMode> pool_mode;
+  std::optional<int> max_user_connections;
+  int server_count = 0;
+};
+
+}  // namespace pooler::pool

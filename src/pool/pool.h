@@ -1,0 +1,113 @@
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "core/intrusive_list.h"
+#include "pool/client_connection.h"
+#include "pool/database.h"
+#include "pool/parameter_set.h"
+#include "pool/server_connection.h"
+
+namespace pooler::pool {
+
+class Pooler;
+
+// The servers and clients of one (database, user) pair. Clients that need a server wait
+// here in FIFO order; servers come back here at each transaction boundary.
+class Pool {
+ public:
+  Pool(Pooler& pooler, Database& db, PoolUser& server_user, PoolUser& client_user);
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  ~Pool();
+
+  Database& db() const { return *db_; }
+  PoolUser& user() const { return *server_user_; }  // the user servers log in as
+  PoolUser& client_user() const { return *client_user_; }
+  config::PoolMode mode() const;
+  int pool_size() const;
+  int reserve_size() const;
+  int min_pool_size() const;
+  int server_count() const {
+    return static_cast<int>(idle_servers_.size() + active_servers_.size() + used_servers_.size() +
+                            login_servers_.size());
+  }
+
+  // The parameters a server reported at login, for the welcome of new clients.
+  bool has_welcome() const { return !welcome_params_.empty(); }
+  const std::vector<std::pair<std::string, std::string>>& welcome_params() const {
+    return welcome_params_;
+  }
+  const ParameterSet& server_defaults() const { return server_defaults_; }
+
+  // A logged-in client waits for the welcome parameters (first client of a fresh pool).
+  void wait_for_welcome(ClientConnection* client);
+  // A client has a query: give it an idle server now or queue it.
+  void request_server(ClientConnection* client);
+  // A client went away: forget it in whichever list holds it.
+  void forget_client(ClientConnection* client);
+  void add_active_client(ClientConnection* client);
+  void client_became_idle(ClientConnection* client);
+
+  // Server state changes reported by ServerConnection.
+  void server_logged_in(ServerConnection* server);
+  void server_login_failed(ServerConnection* server, const std::string& reason,
+                           const char* sqlstate);
+  void server_idle(ServerConnection* server);  // finished reset/login: hand out or idle
+  void server_linked(ServerConnection* server);
+  void server_resetting(ServerConnection* server);
+  void forget_server(ServerConnection* server);
+
+  // Open servers while clients wait and limits allow; keep min_pool_size.
+  void launch_servers_if_needed();
+  // Periodic: timeouts for waiting clients and idle servers.
+  void maintenance(Clock::time_point now);
+  void close_idle_servers(const char* reason);
+  void mark_servers_close_needed();
+
+  const IntrusiveList<ServerConnection, &ServerConnection::pool_node>& idle_servers() const {
+    return idle_servers_;
+  }
+  const IntrusiveList<ServerConnection, &ServerConnection::pool_node>& active_servers() const {
+    return active_servers_;
+  }
+  const IntrusiveList<ServerConnection, &ServerConnection::pool_node>& used_servers() const {
+    return used_servers_;
+  }
+  const IntrusiveList<ServerConnection, &ServerConnection::pool_node>& login_servers() const {
+    return login_servers_;
+  }
+  const IntrusiveList<ClientConnection, &ClientConnection::pool_node>& active_clients() const {
+    return active_clients_;
+  }
+  const IntrusiveList<ClientConnection, &ClientConnection::pool_node>& waiting_clients() const {
+    return waiting_clients_;
+  }
+  const IntrusiveList<ClientConnection, &ClientConnection::pool_node>& welcome_clients() const {
+    return welcome_clients_;
+  }
+  Clock::time_point last_login_failure() const { return last_login_failure_; }
+  const std::string& last_login_error() const { return last_login_error_; }
+
+ private:
+  void assign_servers();
+  bool can_launch_server() const;
+  void launch_server();
+
+  Pooler& pooler_;
+  Database* db_;
+  PoolUser* server_user_;
+  PoolUser* client_user_;
+  IntrusiveList<ServerConnection, &ServerConnection::pool_node> idle_servers_, active_servers_,
+      used_servers_, login_servers_;
+  IntrusiveList<ClientConnection, &ClientConnection::pool_node> active_clients_, waiting_clients_,
+      welcome_clients_;
+  std::vector<std::pair<std::string, std::string>> welcome_params_;
+  ParameterSet server_defaults_;
+  Clock::time_point last_login_failure_{};
+  std::string last_login_error_;
+};
+
+}  // namespace pooler::pool

@@ -1,0 +1,487 @@
+#include "pool/pooler.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "admin/admin_console.h"
+#include "auth/crypto.h"
+#include "pool/cancel_forwarder.h"
+#include "pool/server_address.h"
+#include "protocol/sqlstate.h"
+
+namespace pooler::pool {
+
+namespace sqlstate = protocol::sqlstate;
+
+Pooler::Pooler(EventLoop& loop, Logger& log, config::Config config)
+    : loop_(loop),
+      log_(log),
+      config_(std::move(config)),
+      buffers_(std::max<size_t>(16384, static_cast<size_t>(config_.settings.pkt_buf))),
+      admin_(std::make_unique<admin::AdminConsole>(*this)) {
+  uint8_t seed[16];
+  auth::secure_random(seed, sizeof seed);
+  scram_salt_seed_.assign(reinterpret_cast<const char*>(seed), sizeof seed);
+}
+
+Pooler::~Pooler() {
+  listeners_.clear();
+  clients_.for_each_safe([&](ClientConnection* c) {
+    clients_.remove(c);
+    delete c;
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    servers_.remove(s);
+    delete s;
+  });
+  graveyard_.clear();
+  cancel_forwards_.clear();
+  pools_.clear();
+}
+
+Result<void> Pooler::start() {
+  if (auto r = load_auth_file(); !r) return r;
+  apply_config();
+  if (auto r = bind_listeners(); !r) return r;
+  install_signals();
+  maintenance_timer_.assign(loop_, -1, EV_PERSIST, &Pooler::timer_cb, this);
+  maintenance_timer_.add(std::chrono::milliseconds(250));
+  reaper_.assign(loop_, -1, 0, &Pooler::reap_cb, this);
+  for (auto& l : listeners_) l->enable();
+  return {};
+}
+
+int Pooler::run() {
+  loop_.run();
+  return exit_code_;
+}
+
+Result<void> Pooler::load_auth_file() {
+  const std::string& path = config_.settings.auth_file;
+  if (path.empty()) {
+    userlist_ = auth::Userlist{};
+    return {};
+  }
+  auto r = auth::load_userlist(path);
+  if (!r) return make_error(r.error().message);
+  userlist_ = std::move(r.value());
+  return {};
+}
+
+void Pooler::apply_config() {
+  log_.set_verbosity(std::max(log_.verbosity(), config_.settings.verbose));
+  // auth_file secrets and [users] overrides onto the users we know.
+  for (auto& [name, user] : users_) {
+    const std::string* secret = userlist_.find(name);
+    user->in_auth_file = secret != nullptr;
+    user->secret = secret ? *secret : std::string();
+    user->pool_mode.reset();
+    user->max_user_connections.reset();
+    if (const config::UserEntry* u = config_.find_user(name)) {
+      user->pool_mode = u->pool_mode;
+      user->max_user_connections = u->max_user_connections;
+    }
+  }
+  for (auto& [name, db] : databases_) {
+    const config::DatabaseEntry* entry = config_.find_database(name);
+    if (!entry) continue;  // removed: existing connections finish, no new logins
+    int port = db->entry.port;
+    std::string host = db->entry.host;
+    db->entry = *entry;
+    if (entry->name == "*") db->entry.dbname = entry->dbname.empty() ? name : entry->dbname;
+    if (db->entry.host != host || db->entry.port != port) {
+      for (auto& [key, pool] : pools_) {
+        if (&pool->db() == db.get()) pool->mark_servers_close_needed();
+      }
+    }
+  }
+}
+
+Result<void> Pooler::bind_listeners() {
+  const config::Settings& s = config_.settings;
+  for (const std::string& addr : s.listen_addr) {
+    auto r = bind_tcp_listener(addr, s.listen_port, s.listen_backlog);
+    if (!r) return make_error(r.error().message);
+    log_.log(LogLevel::kLog, "listening on %s", r->description.c_str());
+    listeners_.push_back(
+        std::make_unique<Listener>(*this, std::move(r->socket), r->description, false));
+  }
+  if (!s.unix_socket_dir.empty()) {
+    auto r =
+        bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode, s.listen_backlog);
+    if (!r) return make_error(r.error().message);
+    log_.log(LogLevel::kLog, "listening on %s", r->description.c_str());
+    listeners_.push_back(
+        std::make_unique<Listener>(*this, std::move(r->socket), r->description, true));
+  }
+  if (listeners_.empty())
+    return make_error("no listen_addr and no unix_socket_dir: nothing to listen on");
+  return {};
+}
+
+void Pooler::install_signals() {
+  signal(SIGPIPE, SIG_IGN);
+  sighup_.assign(loop_, SIGHUP, EV_SIGNAL | EV_PERSIST, &Pooler::signal_cb, this);
+  sigterm_.assign(loop_, SIGTERM, EV_SIGNAL | EV_PERSIST, &Pooler::signal_cb, this);
+  sigint_.assign(loop_, SIGINT, EV_SIGNAL | EV_PERSIST, &Pooler::signal_cb, this);
+  sigusr1_.assign(loop_, SIGUSR1, EV_SIGNAL | EV_PERSIST, &Pooler::signal_cb, this);
+  sigusr2_.assign(loop_, SIGUSR2, EV_SIGNAL | EV_PERSIST, &Pooler::signal_cb, this);
+  sighup_.add();
+  sigterm_.add();
+  sigint_.add();
+  sigusr1_.add();
+  sigusr2_.add();
+}
+
+void Pooler::signal_cb(evutil_socket_t sig, short, void* arg) {
+  auto* self = static_cast<Pooler*>(arg);
+  switch (sig) {
+    case SIGHUP: {
+      self->log_.log(LogLevel::kLog, "got SIGHUP, re-reading config");
+      (void)self->reload();
+      break;
+    }
+    case SIGTERM:
+      self->log_.log(LogLevel::kLog, "got SIGTERM, shutting down, waiting for transactions");
+      self->begin_shutdown(false);
+      break;
+    case SIGINT:
+      self->log_.log(LogLevel::kLog, "got SIGINT, fast shutdown");
+      self->begin_shutdown(true);
+      break;
+    case SIGUSR1:
+      self->log_.log(LogLevel::kLog, "got SIGUSR1, pausing all activity");
+      self->pause_all(true);
+      break;
+    case SIGUSR2:
+      self->log_.log(LogLevel::kLog, "got SIGUSR2, resuming all activity");
+      self->pause_all(false);
+      self->suspend_all(false);
+      break;
+    default:
+      break;
+  }
+}
+
+Result<void> Pooler::reload() {
+  auto loaded = config::load_config_file(config_.path);
+  for (const auto& w : loaded.warnings) log_.log(LogLevel::kWarning, "%s", w.to_string().c_str());
+  if (!loaded.ok()) {
+    std::string all;
+    for (const auto& e : loaded.errors) {
+      log_.log(LogLevel::kError, "%s", e.to_string().c_str());
+      all += e.to_string() + "\n";
+    }
+    log_.log(LogLevel::kError, "config reload failed: keeping the old configuration");
+    return make_error(all.empty() ? "config reload failed" : all);
+  }
+  config::Config next = std::move(*loaded.config);
+  const config::Settings& old = config_.settings;
+  if (next.settings.listen_addr != old.listen_addr ||
+      next.settings.listen_port != old.listen_port ||
+      next.settings.unix_socket_dir != old.unix_socket_dir) {
+    log_.log(LogLevel::kWarning,
+             "listen_addr, listen_port and unix_socket_dir changes need a restart or takeover");
+    next.settings.listen_addr = old.listen_addr;
+    next.settings.listen_port = old.listen_port;
+    next.settings.unix_socket_dir = old.unix_socket_dir;
+  }
+  std::string old_auth_file = config_.settings.auth_file;
+  config::Config previous = std::move(config_);
+  config_ = std::move(next);
+  if (auto r = load_auth_file(); !r) {
+    log_.log(LogLevel::kError, "config reload failed: %s; keeping the old configuration",
+             r.error().message.c_str());
+    config_ = std::move(previous);
+    return r;
+  }
+  if (config_.settings.logfile != previous.settings.logfile) {
+    if (!log_.open_logfile(config_.settings.logfile)) {
+      log_.log(LogLevel::kWarning, "could not open logfile %s", config_.settings.logfile.c_str());
+    }
+  }
+  apply_config();
+  for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
+  log_.log(LogLevel::kLog, "configuration reloaded from %s", config_.path.c_str());
+  return {};
+}
+
+Database* Pooler::find_database(const std::string& name) {
+  auto it = databases_.find(name);
+  if (it != databases_.end()) {
+    if (config_.find_database(name) == nullptr) return nullptr;  // removed by a reload
+    return it->second.get();
+  }
+  const config::DatabaseEntry* entry = config_.find_database(name);
+  if (!entry) return nullptr;
+  auto db = std::make_unique<Database>();
+  db->name = name;
+  db->entry = *entry;
+  if (entry->name == "*") {
+    db->from_fallback = true;
+    db->entry.name = name;
+    if (db->entry.dbname.empty()) db->entry.dbname = name;
+  }
+  Database* raw = db.get();
+  databases_.emplace(name, std::move(db));
+  return raw;
+}
+
+PoolUser* Pooler::find_user(const std::string& name) {
+  if (userlist_.find(name) == nullptr) return nullptr;
+  return &user_for_pool(name);
+}
+
+PoolUser& Pooler::user_for_pool(const std::string& name) {
+  auto it = users_.find(name);
+  if (it != users_.end()) return *it->second;
+  auto user = std::make_unique<PoolUser>();
+  user->name = name;
+  if (const std::string* secret = userlist_.find(name)) {
+    user->secret = *secret;
+    user->in_auth_file = true;
+  }
+  if (const config::UserEntry* u = config_.find_user(name)) {
+    user->pool_mode = u->pool_mode;
+    user->max_user_connections = u->max_user_connections;
+  }
+  PoolUser& ref = *user;
+  users_.emplace(name, std::move(user));
+  return ref;
+}
+
+Pool& Pooler::pool_for(Database& db, const std::string& client_user) {
+  const std::string& server_user_name = db.entry.user.empty() ? client_user : db.entry.user;
+  auto key = std::make_pair(db.name, server_user_name);
+  auto it = pools_.find(key);
+  if (it != pools_.end()) return *it->second;
+  PoolUser& server_user = user_for_pool(server_user_name);
+  PoolUser& cuser = user_for_pool(client_user);
+  auto pool = std::make_unique<Pool>(*this, db, server_user, cuser);
+  Pool& ref = *pool;
+  pools_.emplace(key, std::move(pool));
+  return ref;
+}
+
+void Pooler::accept_client(Socket socket, bool from_unix) {
+  if (shutdown_ != Shutdown::kNone) return;  // Socket closes it
+  auto* client = new ClientConnection(*this, std::move(socket), from_unix);
+  clients_.push_back(client);
+}
+
+ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, std::string* error) {
+  auto pc = connect_to_server(pool.db().entry);
+  if (!pc) {
+    *error = pc.error().message;
+    return nullptr;
+  }
+  *in_progress = pc->in_progress;
+  auto* server = new ServerConnection(*this, std::move(pc->socket), pool);
+  servers_.push_back(server);
+  return server;
+}
+
+void Pooler::close_client(ClientConnection* client, const char* reason) {
+  if (client->closing_) return;
+  if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
+    auto age =
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - client->connect_time());
+    log_.log(LogLevel::kLog, "%s closing because: %s (age=%llds)", client->label().c_str(), reason,
+             static_cast<long long>(age.count()));
+  }
+  client->closing_ = true;
+  ServerConnection* server = client->server_;
+  if (server) {
+    client->server_ = nullptr;
+    server->client_ = nullptr;
+    Pool& pool = server->pool();
+    const bool clean = server->state() == ServerConnection::State::kLinked &&
+                       server->at_transaction_boundary() && client->stream_remaining_ == 0 &&
+                       client->ready_ == 0;
+    if (clean) {
+      bool reset =
+          pool.mode() == config::PoolMode::Session || config_.settings.server_reset_query_always;
+      server->unlink_and_reset(reset);
+    } else {
+      close_server(server, "client disconnected while server was not idle");
+    }
+  }
+  if (client->pool_) client->pool_->forget_client(client);
+  if (client->has_cancel_key_) client->pooler_.cancel_keys().erase(client->cancel_key_);
+  if (client->counted_) client_counted(false);
+  admin_->forget_client(client);
+  client->state_ = ClientConnection::State::kClosing;
+  client->read_event_.reset();
+  client->write_event_.reset();
+  client->socket_.shutdown_and_close();
+  clients_.remove(client);
+  graveyard_.emplace_back(client);
+  reaper_.add(std::chrono::microseconds(1));
+  if (shutdown_ != Shutdown::kNone) check_shutdown_done();
+}
+
+void Pooler::close_server(ServerConnection* server, const char* reason) {
+  if (server->closing_) return;
+  log_.log(LogLevel::kLog, "S-%p: %s/%s@%s closing because: %s", static_cast<void*>(server),
+           server->pool().db().name.c_str(), server->pool().user().name.c_str(),
+           server->address().to_string().c_str(), reason);
+  server->closing_ = true;
+  server->state_ = ServerConnection::State::kClosing;
+  if (ClientConnection* client = server->client_) {
+    server->client_ = nullptr;
+    client->server_ = nullptr;
+    client->fatal(sqlstate::kConnectionFailure, std::string("server connection lost: ") + reason);
+  }
+  server->pool().forget_server(server);
+  server->read_event_.reset();
+  server->write_event_.reset();
+  if (server->state_ != ServerConnection::State::kConnecting) {
+    std::string bye;
+    // A polite Terminate lets PostgreSQL log a clean disconnect; best effort only.
+    static const char kTerminate[] = {'X', 0, 0, 0, 4};
+    ::send(server->fd(), kTerminate, sizeof kTerminate, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  server->socket_.shutdown_and_close();
+  servers_.remove(server);
+  graveyard_.emplace_back(server);
+  reaper_.add(std::chrono::microseconds(1));
+  notify_server_state_changed();
+  if (shutdown_ != Shutdown::kNone) check_shutdown_done();
+}
+
+void Pooler::forward_cancel(const ServerConnection& server) {
+  if (server.backend_pid() == 0) return;
+  auto pc = connect_to_server(server.pool().db().entry);
+  if (!pc) {
+    log_.log(LogLevel::kWarning, "cancel request: %s", pc.error().message.c_str());
+    return;
+  }
+  cancel_forwards_.push_back(std::make_unique<CancelForwarder>(
+      *this, std::move(pc->socket), server.backend_pid(), server.backend_key(), pc->in_progress));
+}
+
+void Pooler::finish_cancel_forward(CancelForwarder* forwarder) {
+  for (auto it = cancel_forwards_.begin(); it != cancel_forwards_.end(); ++it) {
+    if (it->get() == forwarder) {
+      graveyard_.push_back(std::move(*it));
+      cancel_forwards_.erase(it);
+      reaper_.add(std::chrono::microseconds(1));
+      return;
+    }
+  }
+}
+
+void Pooler::reap_cb(evutil_socket_t, short, void* arg) {
+  static_cast<Pooler*>(arg)->reap();
+}
+
+void Pooler::reap() {
+  graveyard_.clear();
+}
+
+void Pooler::timer_cb(evutil_socket_t, short, void* arg) {
+  static_cast<Pooler*>(arg)->maintenance();
+}
+
+void Pooler::maintenance() {
+  const auto now = Clock::now();
+  const config::Settings& s = config_.settings;
+  if (s.client_login_timeout.count() > 0) {
+    const auto limit = std::chrono::duration_cast<Clock::duration>(s.client_login_timeout);
+    clients_.for_each_safe([&](ClientConnection* c) {
+      if ((c->state_ == ClientConnection::State::kStartup ||
+           c->state_ == ClientConnection::State::kAuth) &&
+          now - c->connect_time() > limit) {
+        c->fatal(sqlstate::kProtocolViolation, "client_login_timeout");
+      }
+    });
+  }
+  for (auto& [key, pool] : pools_) pool->maintenance(now);
+  admin_->check_waiting();
+}
+
+void Pooler::notify_server_state_changed() {
+  if (admin_) admin_->check_waiting();
+}
+
+bool Pooler::has_active_servers() const {
+  for (const auto& [key, pool] : pools_) {
+    if (!pool->active_servers().empty() || !pool->used_servers().empty()) return true;
+  }
+  return false;
+}
+
+void Pooler::pause_all(bool pause) {
+  paused_ = pause;
+  if (pause) {
+    for (auto& [key, pool] : pools_) pool->close_idle_servers("pause mode");
+  } else {
+    for (auto& [key, pool] : pools_) {
+      pool->maintenance(Clock::now());
+    }
+  }
+}
+
+void Pooler::suspend_all(bool suspend) {
+  suspended_ = suspend;
+  for (auto& l : listeners_) {
+    if (suspend) {
+      l->disable();
+    } else if (shutdown_ == Shutdown::kNone) {
+      l->enable();
+    }
+  }
+  if (!suspend) {
+    for (auto& [key, pool] : pools_) pool->maintenance(Clock::now());
+  }
+}
+
+void Pooler::begin_shutdown(bool fast) {
+  if (fast) {
+    shutdown_ = Shutdown::kFast;
+  } else if (shutdown_ == Shutdown::kNone) {
+    shutdown_ = Shutdown::kGraceful;
+  }
+  for (auto& l : listeners_) l->disable();
+  listeners_.clear();
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (fast || c->server_ == nullptr) {
+      c->fatal(sqlstate::kAdminShutdown, "pooler is shutting down");
+    }
+  });
+  if (fast) {
+    servers_.for_each_safe([&](ServerConnection* s) { close_server(s, "shutdown"); });
+  } else {
+    for (auto& [key, pool] : pools_) pool->close_idle_servers("shutdown");
+  }
+  check_shutdown_done();
+}
+
+void Pooler::check_shutdown_done() {
+  if (shutdown_ == Shutdown::kNone) return;
+  // Graceful: clients in a transaction finish it; each is closed when its server returns.
+  bool busy = false;
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (c->server_ != nullptr || c->is_admin_) busy = busy || c->server_ != nullptr;
+  });
+  if (busy) return;
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (!c->closing_) c->fatal(sqlstate::kAdminShutdown, "pooler is shutting down");
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    if (s->state() == ServerConnection::State::kReset) return;  // finishing DISCARD ALL
+    close_server(s, "shutdown");
+  });
+  if (servers_.empty()) loop_.break_loop();
+}
+
+Stats Pooler::total_stats() const {
+  Stats total;
+  for (const auto& [name, db] : databases_) total += db->stats;
+  return total;
+}
+
+}  // namespace pooler::pool

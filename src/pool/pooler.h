@@ -1,0 +1,142 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/scram_secret.h"
+#include "auth/userlist.h"
+#include "config/config.h"
+#include "core/event_loop.h"
+#include "core/intrusive_list.h"
+#include "core/io_buffer.h"
+#include "core/log.h"
+#include "core/result.h"
+#include "pool/cancel_key_map.h"
+#include "pool/client_connection.h"
+#include "pool/database.h"
+#include "pool/listener.h"
+#include "pool/pool.h"
+#include "pool/server_connection.h"
+
+namespace pooler::admin {
+class AdminConsole;
+}
+
+namespace pooler::pool {
+
+class CancelForwarder;
+
+// Owns everything one pooler instance has: config, loop, listeners, pools, connections.
+// No globals, so tests (and later workers) can run several.
+class Pooler {
+ public:
+  Pooler(EventLoop& loop, Logger& log, config::Config config);
+  Pooler(const Pooler&) = delete;
+  Pooler& operator=(const Pooler&) = delete;
+  ~Pooler();
+
+  // Loads auth_file, binds listeners, installs signal handlers and timers.
+  Result<void> start();
+  // Runs the loop until shutdown; returns the process exit code.
+  int run();
+
+  EventLoop& loop() { return loop_; }
+  Logger& log() { return log_; }
+  const config::Config& config() const { return config_; }
+  const config::Settings& settings() const { return config_.settings; }
+  BufferPool& buffers() { return buffers_; }
+  CancelKeyMap& cancel_keys() { return cancel_keys_; }
+  admin::AdminConsole& admin() { return *admin_; }
+
+  // Re-reads the config file (and auth_file). On errors the old config keeps running
+  // and the errors are returned, one per line.
+  Result<void> reload();
+  void begin_shutdown(bool fast);  // SIGINT fast; SIGTERM waits for transactions
+  bool shutting_down() const { return shutdown_ != Shutdown::kNone; }
+  void pause_all(bool pause);
+  bool paused() const { return paused_; }
+  void suspend_all(bool suspend);
+  bool suspended() const { return suspended_; }
+
+  // Lookups for clients logging in.
+  Database* find_database(const std::string& name);  // creates from "*" if needed
+  PoolUser* find_user(const std::string& name);      // nullptr if not in auth_file
+  PoolUser& user_for_pool(const std::string& name);  // creates an entry if needed
+  Pool& pool_for(Database& db, const std::string& client_user);
+  const std::map<std::string, std::unique_ptr<Database>>& databases() const { return databases_; }
+  const std::map<std::string, std::unique_ptr<PoolUser>>& users() const { return users_; }
+  const std::map<std::pair<std::string, std::string>, std::unique_ptr<Pool>>& pools() const {
+    return pools_;
+  }
+  const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+  auth::ScramKeyCache& scram_cache() { return scram_cache_; }
+  // Random per process: salts for plaintext users' SCRAM secrets and decoys.
+  const std::string& scram_salt_seed() const { return scram_salt_seed_; }
+
+  // Connections.
+  void accept_client(Socket socket, bool from_unix);
+  // A server connection with its connect started; the pool lists it, then start_connect().
+  ServerConnection* open_server(Pool& pool, bool* in_progress, std::string* error);
+  void close_client(ClientConnection* client, const char* reason);
+  void close_server(ServerConnection* server, const char* reason);
+  void forward_cancel(const ServerConnection& server);
+  void finish_cancel_forward(CancelForwarder* forwarder);
+  const IntrusiveList<ClientConnection, &ClientConnection::all_node>& clients() const {
+    return clients_;
+  }
+  const IntrusiveList<ServerConnection, &ServerConnection::all_node>& servers() const {
+    return servers_;
+  }
+  int client_count() const { return client_count_; }
+  void client_counted(bool add) { client_count_ += add ? 1 : -1; }
+
+  // Admin commands that wait (PAUSE, WAIT_CLOSE) are re-checked when servers change.
+  void notify_server_state_changed();
+  bool has_active_servers() const;
+
+  // Totals per database for SHOW STATS.
+  Stats total_stats() const;
+
+ private:
+  enum class Shutdown { kNone, kGraceful, kFast };
+  Result<void> bind_listeners();
+  Result<void> load_auth_file();
+  void apply_config();
+  void install_signals();
+  void maintenance();
+  void reap();
+  void check_shutdown_done();
+  static void signal_cb(evutil_socket_t sig, short, void* arg);
+  static void timer_cb(evutil_socket_t, short, void* arg);
+  static void reap_cb(evutil_socket_t, short, void* arg);
+
+  EventLoop& loop_;
+  Logger& log_;
+  config::Config config_;
+  auth::Userlist userlist_;
+  BufferPool buffers_;
+  CancelKeyMap cancel_keys_;
+  auth::ScramKeyCache scram_cache_;
+  std::string scram_salt_seed_;
+  std::unique_ptr<admin::AdminConsole> admin_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::map<std::string, std::unique_ptr<Database>> databases_;
+  std::map<std::string, std::unique_ptr<PoolUser>> users_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Pool>> pools_;
+  IntrusiveList<ClientConnection, &ClientConnection::all_node> clients_;
+  IntrusiveList<ServerConnection, &ServerConnection::all_node> servers_;
+  std::vector<std::unique_ptr<Connection>> graveyard_;
+  std::vector<std::unique_ptr<Connection>> cancel_forwards_;
+  int client_count_ = 0;
+  Shutdown shutdown_ = Shutdown::kNone;
+  bool paused_ = false;
+  bool suspended_ = false;
+  int exit_code_ = 0;
+  Event sighup_, sigterm_, sigint_, sigusr1_, sigusr2_;
+  Event maintenance_timer_;
+  Event reaper_;
+};
+
+}  // namespace pooler::pool

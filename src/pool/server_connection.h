@@ -1,0 +1,110 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/scram_client.h"
+#include "auth/scram_server.h"
+#include "pool/connection.h"
+#include "pool/parameter_set.h"
+
+namespace pooler::pool {
+
+class ClientConnection;
+class Pool;
+
+// One connection from pooler to PostgreSQL: connects, logs in, and then either idles in
+// its pool, runs pooler's own queries (parameter sync, reset, connect_query), or is
+// linked to a client and forwards the server's replies to it.
+class ServerConnection final : public Connection {
+ public:
+  enum class State : uint8_t {
+    kConnecting,  // TCP/Unix connect in progress
+    kLogin,       // startup sent, authenticating
+    kIdle,        // in the pool's idle list
+    kLinked,      // forwarding to client_
+    kSetup,       // linked, but running SETs for the client first (responses consumed)
+    kReset,       // running server_reset_query, no client
+    kClosing,
+  };
+
+  ServerConnection(Pooler& pooler, Socket socket, Pool& pool);
+  ~ServerConnection() override;
+
+  State state() const { return state_; }
+  const char* state_name() const;
+  Pool& pool() const { return *pool_; }
+  ClientConnection* client() const { return client_; }
+  const ParameterSet& params() const { return params_; }
+  const std::vector<std::pair<std::string, std::string>>& all_params() const { return all_params_; }
+  uint32_t backend_pid() const { return backend_pid_; }
+  uint32_t backend_key() const { return backend_key_; }
+  Clock::time_point last_used() const { return last_used_; }
+  bool close_needed() const { return close_needed_; }
+  void set_close_needed() { close_needed_ = true; }
+  char tx_status() const { return tx_status_; }
+  // No query in flight: the server may be handed to someone else or reset.
+  bool at_transaction_boundary() const {
+    return pending_ready_ == 0 && !unsynced_ && tx_status_ == 'I' && ready_ == 0 &&
+           stream_remaining_ == 0;
+  }
+
+  bool at_transaction_boundary_after_scan() const {
+    return pending_ready_ == 0 && !unsynced_ && tx_status_ == 'I' && stream_remaining_ == 0;
+  }
+
+  void start_connect(bool in_progress);  // socket connecting (non-blocking)
+  // Give this idle server to `client`; syncs parameters first if they differ.
+  void link(ClientConnection* client);
+  // The client is gone or done with us: run the reset query if needed, then idle.
+  void unlink_and_reset(bool run_reset_query);
+  void run_reset_query();
+
+  // Called by the client as it forwards a message to us.
+  void note_client_message(char type);
+  // The client side has bytes for us; try to pass them now.
+  void on_client_data();
+
+  ListNode pool_node;  // the pool's state list
+  ListNode all_node;   // the Pooler's list of all servers
+
+ protected:
+  void on_readable() override;
+  Connection* forward_source() override;
+  void on_source_drained() override;
+
+ private:
+  friend class Pool;
+  friend class Pooler;
+  friend class ClientConnection;
+  void on_connected();
+  void process_input();
+  bool handle_login_message(char type, std::string_view body);
+  bool handle_internal_message(char type, std::string_view body);  // setup/reset/idle
+  void forward_to_client();
+  void finish_setup();
+  void record_parameter(std::string_view name, std::string_view value);
+  void fail(const char* reason);
+  bool send_password(std::string_view auth_payload, int32_t code);
+  void release_after_boundary();
+
+  Pool* pool_;
+  ClientConnection* client_ = nullptr;
+  State state_ = State::kConnecting;
+  ParameterSet params_;
+  std::vector<std::pair<std::string, std::string>> all_params_;  // login ParameterStatus
+  std::unique_ptr<auth::ScramClient> scram_;
+  uint32_t backend_pid_ = 0, backend_key_ = 0;
+  uint32_t pending_ready_ = 0;  // Query/Sync/FunctionCall sent whose ReadyForQuery is due
+  bool unsynced_ = false;       // extended-protocol messages sent since the last Sync
+  char tx_status_ = 'I';
+  bool close_needed_ = false;
+  bool release_pending_ = false;  // release to the pool once the client took all bytes
+  bool connect_query_pending_ = false;
+  Clock::time_point last_used_;
+  Clock::time_point query_start_{};
+  Clock::time_point xact_start_{};
+};
+
+}  // namespace pooler::pool

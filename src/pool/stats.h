@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+
+namespace pooler::pool {
+
+// Totals per database, as SHOW STATS reports them. Times in microseconds.
+struct Stats {
+  uint64_t xact_count = 0;
+  uint64_t query_count = 0;
+  uint64_t bytes_received = 0;  // from clients
+  uint64_t bytes_sent = 0;      // to clients
+  uint64_t xact_time_us = 0;
+  uint64_t query_time_us = 0;
+  uint64_t wait_time_us = 0;
+
+  Stats& operator+=(const Stats& o) {
+    xact_count += o.xact_count;
+    query_count += o.query_count;
+    bytes_received += o.bytes_received;
+    bytes_sent += o.bytes_sent;
+    xact_time_us += o.xact_time_us;
+    query_time_us += o.query_time_us;
+    wait_time_us += o.wait_time_us;
+    return *this;
+  }
+};
+
+}  // namespace pooler::pool
