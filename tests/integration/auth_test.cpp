@@ -34,6 +34,8 @@ TEST_P(PasswordAuth, Md5StoredServerPasswordIsNoObstacle) {
   EXPECT_EQ("bob", client.value("SELECT current_user"));
 }
 
+// PgBouncer 1.18 answers 08P01 ("password authentication failed", or "SASL authentication
+// failed" for SCRAM) instead of PostgreSQL's 28P01.
 TEST_P(PasswordAuth, WrongPasswordFailsWith28P01) {
   PqClient client = PqClient::connect(pooler().conninfo("alice") + " password=wrong");
   EXPECT_FALSE(client.ok());

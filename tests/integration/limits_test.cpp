@@ -27,6 +27,8 @@ TEST_F(Limits, QueryWaitTimeoutErrorsTheWaitingClientOnly) {
   EXPECT_EQ("4", holder.value("SELECT 4"));
 }
 
+// PgBouncer 1.18 answers 08P01 "no more connections allowed (max_client_conn)"; 53300 is
+// PostgreSQL's too_many_connections.
 TEST_F(Limits, ClientBeyondMaxClientConnIsRejectedWith53300) {
   PoolerOptions options;
   options.max_client_conn = 3;

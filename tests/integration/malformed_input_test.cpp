@@ -157,6 +157,7 @@ class MalformedInput : public PoolerTest {
   std::optional<PqClient> bystander_;
 };
 
+// PgBouncer 1.18 says nothing and keeps the connection open.
 TEST_F(MalformedInput, StartupPacketOfLengthFourIsRejected) {
   RawConnection raw(pooler().port());
   ASSERT_TRUE(raw.connected());
@@ -171,6 +172,7 @@ TEST_F(MalformedInput, StartupPacketClaimingTwoGigabytesIsRejected) {
   expect_fatal_protocol_violation_and_close(raw);
 }
 
+// PgBouncer 1.18 accepts this packet and logs the client in.
 TEST_F(MalformedInput, StartupPacketWithoutTerminatorIsRejected) {
   RawConnection raw(pooler().port());
   ASSERT_TRUE(raw.connected());

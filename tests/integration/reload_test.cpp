@@ -69,6 +69,8 @@ TEST_F(Reload, SighupAppliesNewPoolSize) {
 
 // Promise: the operator hears about the bad value (RELOAD fails, or the log names the setting)
 // and the running config is unchanged.
+// PgBouncer 1.18 logs 'invalid value "abc" for parameter default_pool_size' but then resets
+// the setting to its default (20) instead of keeping 5 (same on SIGHUP).
 TEST_F(Reload, ReloadCommandWithBrokenFileKeepsOldValue) {
   const size_t log_before = pooler().log().size();
   write_pool_size("abc");
