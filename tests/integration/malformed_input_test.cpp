@@ -34,7 +34,7 @@ uint32_t read_be32(const std::string& s, size_t at) {
 
 // "user\0alice\0database\0app\0" plus, when `terminated`, the final "\0".
 std::string startup_packet(bool terminated) {
-  std::string params = std::string("user\0alice\0database\0app\0", 25);
+  std::string params = std::string("user\0alice\0database\0app\0", 24);
   if (terminated) params.push_back('\0');
   return be32(static_cast<uint32_t>(8 + params.size())) + be32(kProtocol3) + params;
 }

@@ -134,6 +134,17 @@ PqClient PoolerProcess::admin() const {
   return connect("admin", admin_db());
 }
 
+void PoolerProcess::send_signal(int signal) const {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+bool PoolerProcess::exits_within(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return true;
+  if (wait_for_exit(pid_, deadline) == -1) return false;
+  pid_ = -1;
+  return true;
+}
+
 void PoolerProcess::stop() {
   if (pid_ <= 0) return;
   terminate(pid_, SIGTERM, 10s);

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ class PoolerProcess {
   PqClient admin() const;
 
   void stop();  // SIGTERM, SIGKILL after 10 s; idempotent
+  void send_signal(int signal) const;
+  // True if the process exited (and was reaped) within `deadline`.
+  bool exits_within(std::chrono::milliseconds deadline);
 
  private:
   void write_userlist(const PoolerOptions& options) const;
