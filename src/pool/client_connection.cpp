@@ -51,7 +51,7 @@ const char* ClientConnection::state_name() const {
     case State::kWelcomeWait:
       return "login";
     case State::kIdle:
-      return "idle";
+      return "active";  // PgBouncer: logged in and not waiting
     case State::kWaiting:
       return "waiting";
     case State::kActive:
@@ -146,8 +146,7 @@ void ClientConnection::process_input() {
         release_buffer_if_idle();
         return;
       }
-      Frame f = protocol::next_frame(in_.data(), in_.size(),
-                                     static_cast<uint32_t>(pooler_.settings().max_packet_size));
+      Frame f = protocol::next_frame(in_.data(), in_.size(), pooler_.max_message_length());
       if (f.status == Frame::Status::kInvalid) {
         fatal(sqlstate::kProtocolViolation, std::string("invalid message from client: ") + f.error);
         return;
@@ -482,7 +481,7 @@ void ClientConnection::on_source_drained() {
 void ClientConnection::forward_to_server() {
   ServerConnection* server = server_;
   if (!server || server->state() != ServerConnection::State::kLinked) return;
-  const uint32_t max_len = static_cast<uint32_t>(pooler_.settings().max_packet_size);
+  const uint32_t max_len = pooler_.max_message_length();
   while (ready_ < in_.size()) {
     const size_t avail = in_.size() - ready_;
     if (stream_remaining_ > 0) {

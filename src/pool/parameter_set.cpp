@@ -33,7 +33,8 @@ bool ParameterSet::set(std::string_view name, std::string_view value) {
 
 void ParameterSet::fill_missing_from(const ParameterSet& defaults) {
   for (size_t i = 0; i < kTrackedParamCount; ++i) {
-    if (values_[i].empty()) values_[i] = defaults.values_[i];
+    auto p = static_cast<TrackedParam>(i);
+    if (!has(p) && defaults.has(p)) set(p, defaults.values_[i]);
   }
 }
 
@@ -52,8 +53,9 @@ std::string quote_literal(std::string_view value) {
 std::string ParameterSet::sync_query(const ParameterSet& wanted, const ParameterSet& actual) {
   std::string sql;
   for (size_t i = 0; i < kTrackedParamCount; ++i) {
+    auto p = static_cast<TrackedParam>(i);
     const std::string& w = wanted.values_[i];
-    if (w.empty() || w == actual.values_[i]) continue;
+    if (!wanted.has(p) || (actual.has(p) && w == actual.values_[i])) continue;
     sql += "SET ";
     sql += kNames[i];
     sql += '=';

@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,9 +27,13 @@ class ParameterSet {
  public:
   // Returns false if `name` is not tracked.
   bool set(std::string_view name, std::string_view value);
-  void set(TrackedParam p, std::string_view value) { values_[index(p)].assign(value); }
+  void set(TrackedParam p, std::string_view value) {
+    values_[index(p)].assign(value);
+    known_ |= bit(p);
+  }
   const std::string& get(TrackedParam p) const { return values_[index(p)]; }
-  bool has(TrackedParam p) const { return !values_[index(p)].empty(); }
+  // Known even when empty: application_name '' differs from a server's 'a'.
+  bool has(TrackedParam p) const { return (known_ & bit(p)) != 0; }
   // Fill params this set lacks from `defaults` (a server's values at login).
   void fill_missing_from(const ParameterSet& defaults);
 
@@ -38,7 +43,9 @@ class ParameterSet {
 
  private:
   static size_t index(TrackedParam p) { return static_cast<size_t>(p); }
+  static uint8_t bit(TrackedParam p) { return static_cast<uint8_t>(1u << index(p)); }
   std::array<std::string, kTrackedParamCount> values_;
+  uint8_t known_ = 0;
 };
 
 // Single-quoted SQL literal with embedded quotes doubled.

@@ -188,8 +188,10 @@ void Pool::server_idle(ServerConnection* server) {
   active_servers_.remove(server);
   used_servers_.remove(server);
   login_servers_.remove(server);
-  if (server->close_needed() || pooler_.paused() || db_->paused) {
-    pooler_.close_server(server, server->close_needed() ? "close_needed" : "pause mode");
+  if (server->close_needed() || pooler_.paused() || db_->paused || pooler_.shutting_down()) {
+    pooler_.close_server(server, server->close_needed()    ? "close_needed"
+                                 : pooler_.shutting_down() ? "shutdown"
+                                                           : "pause mode");
     pooler_.notify_server_state_changed();
     return;
   }

@@ -47,6 +47,12 @@ class Pooler {
   const config::Config& config() const { return config_; }
   const config::Settings& settings() const { return config_.settings; }
   BufferPool& buffers() { return buffers_; }
+  // Longest message accepted on a connection: max_packet_size, but never more than
+  // PostgreSQL's own 1 GB limit, so an absurd length closes the client, not the server.
+  uint32_t max_message_length() const {
+    return static_cast<uint32_t>(
+        std::min<long long>(config_.settings.max_packet_size, 0x3fffffffLL));
+  }
   CancelKeyMap& cancel_keys() { return cancel_keys_; }
   admin::AdminConsole& admin() { return *admin_; }
 

@@ -102,7 +102,7 @@ void ServerConnection::on_readable() {
 }
 
 void ServerConnection::process_input() {
-  const uint32_t max_len = static_cast<uint32_t>(pooler_.settings().max_packet_size);
+  const uint32_t max_len = pooler_.max_message_length();
   while (!closing_) {
     if (state_ == State::kLinked) {
       forward_to_client();
@@ -426,7 +426,7 @@ void ServerConnection::note_client_message(char type) {
 void ServerConnection::forward_to_client() {
   ClientConnection* client = client_;
   if (!client) return;
-  const uint32_t max_len = static_cast<uint32_t>(pooler_.settings().max_packet_size);
+  const uint32_t max_len = pooler_.max_message_length();
   const size_t before = ready_;
   bool statement_violation = false;
   while (ready_ < in_.size()) {

@@ -1,0 +1,39 @@
+# Shared by scripts/quickstart and scripts/test: packages and the build.
+# shellcheck shell=bash
+
+POOLER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JOBS="${JOBS:-2}"
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Everything the build, the tests and the demo use, from Debian 12's own packages.
+install_packages() {
+  local pkgs=(build-essential cmake pkg-config git
+              libevent-dev libssl-dev libsystemd-dev
+              libgtest-dev libgmock-dev libpq-dev
+              postgresql-15 postgresql-client-15 postgresql-contrib
+              util-linux procps clang clang-format libclang-rt-14-dev)
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# The unprivileged user that owns test clusters (initdb refuses root).
+ensure_test_user() {
+  id pooler-test >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin pooler-test
+}
+
+# build_tree DIR TARGET [cmake args...]; TARGET "all" builds everything.
+build_tree() {
+  local dir="$1" target="$2"; shift 2
+  cmake -S "$POOLER_ROOT" -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS" --target "$target"
+}
