@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -13,6 +16,8 @@
 #include "core/log.h"
 #include "pool/pidfile.h"
 #include "pool/pooler.h"
+#include "systemd/listen_fds.h"
+#include "systemd/notifier.h"
 
 namespace {
 
@@ -99,58 +104,94 @@ int main(int argc, char** argv) {
     return 64;
   }
   const std::string config_path = argv[optind];
+  pooler::Logger log;
+  log.set_quiet(quiet);
+  log.use_journal_if_connected();
+  pooler::systemd::Notifier notifier;
+  auto fail = [&](int exit_code, const std::string& reason) {
+    POOLER_LOG(log, pooler::LogLevel::kFatal, "%s", reason.c_str());
+    notifier.startup_failed(exit_code == kExitConfig ? EINVAL : EIO, reason);
+    return exit_code;
+  };
+
   auto loaded = pooler::config::load_config_file(config_path);
-  for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
-    fprintf(stderr, "pooler: %s: configuration is invalid, not starting\n", config_path.c_str());
-    return kExitConfig;
-  }
-  pooler::config::Config config = std::move(*loaded.config);
   if (check_only) {
-    printf("%s\n", pooler::config::summarize(config).c_str());
+    for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
+    for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
+    if (!loaded.ok()) return kExitConfig;
+    printf("%s\n", pooler::config::summarize(*loaded.config).c_str());
     return 0;
   }
-
-  pooler::Logger log;
+  for (const auto& w : loaded.warnings) {
+    POOLER_LOG(log, pooler::LogLevel::kWarning, "%s", w.to_string().c_str());
+  }
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) {
+      POOLER_LOG(log, pooler::LogLevel::kError, "%s", e.to_string().c_str());
+    }
+    std::string first = loaded.errors.empty() ? "" : loaded.errors.front().to_string();
+    return fail(kExitConfig, "invalid configuration, not starting: " + first);
+  }
+  pooler::config::Config config = std::move(*loaded.config);
   log.set_verbosity(verbose + config.settings.verbose);
-  log.set_quiet(quiet);
   if (!config.settings.logfile.empty() && !log.open_logfile(config.settings.logfile)) {
-    fprintf(stderr, "pooler: cannot open logfile %s: %s\n", config.settings.logfile.c_str(),
-            strerror(errno));
-    return kExitConfig;
+    return fail(kExitConfig,
+                "cannot open logfile " + config.settings.logfile + ": " + strerror(errno));
   }
   if (daemon) {
     if (config.settings.logfile.empty()) {
-      fprintf(stderr, "pooler: --daemon needs a logfile (stderr goes away)\n");
-      return kExitConfig;
+      return fail(kExitConfig, "--daemon needs a logfile (stderr goes away)");
     }
     std::string error;
-    if (!daemonize(&error)) {
-      fprintf(stderr, "pooler: %s\n", error.c_str());
-      return 1;
-    }
+    if (!daemonize(&error)) return fail(1, error);
   }
 
-  std::optional<pooler::pool::Pidfile> pidfile;
-  if (!config.settings.pidfile.empty()) {
-    auto pf = pooler::pool::Pidfile::create(config.settings.pidfile);
-    if (!pf) {
-      log.log(pooler::LogLevel::kFatal, "%s", pf.error().message.c_str());
-      return 1;
-    }
-    pidfile.emplace(std::move(pf.value()));
-  }
+  auto inherited = pooler::systemd::take_listen_fds();
+  if (!inherited) return fail(1, "socket activation: " + inherited.error().message);
 
   pooler::EventLoop loop;
   pooler::pool::Pooler pooler(loop, log, std::move(config));
-  if (auto r = pooler.start(); !r) {
-    log.log(pooler::LogLevel::kFatal, "%s", r.error().message.c_str());
-    return 1;
+  pooler.set_notifier(&notifier);
+  pooler.set_inherited_listeners(std::move(inherited.value()));
+  if (auto r = pooler.start(); !r) return fail(1, r.error().message);
+
+  // Ready means: config loaded, listeners live, admin console answering. The pidfile is
+  // written then too, so whoever waits for it can connect at once.
+  std::optional<pooler::pool::Pidfile> pidfile;
+  const std::string pidfile_path = pooler.settings().pidfile;
+  bool ready_failed = false;
+  auto become_ready = [&]() {
+    if (!pidfile_path.empty()) {
+      auto pf = pooler::pool::Pidfile::create(pidfile_path);
+      if (!pf) {
+        fail(1, pf.error().message);
+        ready_failed = true;
+        loop.break_loop();
+        return;
+      }
+      pidfile.emplace(std::move(pf.value()));
+    }
+    notifier.ready();
+    POOLER_LOG(log, pooler::LogLevel::kLog, "process up: pooler %s, pid %d", POOLER_VERSION,
+               static_cast<int>(getpid()));
+  };
+  // Test hook: delay READY=1 after the listeners are live (proves ordering in tests).
+  pooler::Event ready_timer;
+  const char* delay = getenv("POOLER_TEST_READY_DELAY_MS");
+  if (delay && atoi(delay) > 0) {
+    struct Hook {
+      static void fire(evutil_socket_t, short, void* arg) {
+        (*static_cast<decltype(become_ready)*>(arg))();
+      }
+    };
+    ready_timer.assign(loop, -1, 0, &Hook::fire, &become_ready);
+    ready_timer.add(std::chrono::milliseconds(atoi(delay)));
+  } else {
+    become_ready();
+    if (ready_failed) return 1;
   }
-  log.log(pooler::LogLevel::kLog, "process up: pooler %s, pid %d", POOLER_VERSION,
-          static_cast<int>(getpid()));
   int rc = pooler.run();
-  log.log(pooler::LogLevel::kLog, "shutdown complete");
+  if (ready_failed) return 1;
+  POOLER_LOG(log, pooler::LogLevel::kLog, "shutdown complete");
   return rc;
 }

@@ -105,8 +105,8 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
                 sqlstate::kInsufficientPrivilege);
     return;
   }
-  log.log(LogLevel::kLog, "%s admin command: %.*s", client.label().c_str(),
-          static_cast<int>(sql.size()), sql.data());
+  POOLER_LOG(log, LogLevel::kLog, "%s admin command: %.*s", client.label().c_str(),
+             static_cast<int>(sql.size()), sql.data());
   auto db_arg = [&]() -> pool::Database* {
     if (cmd.argument.empty()) return nullptr;
     return pooler_.find_database(cmd.argument);
@@ -171,7 +171,7 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
     return;
   }
   if (cmd.verb == "SHUTDOWN") {
-    log.log(LogLevel::kLog, "SHUTDOWN command issued");
+    POOLER_LOG(log, LogLevel::kLog, "SHUTDOWN command issued");
     reply_ok(client, "SHUTDOWN");
     pooler_.begin_shutdown(true);
     return;

@@ -238,8 +238,10 @@ bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& pack
     }
   }
   if (s.log_connections) {
-    pooler_.log().log(LogLevel::kLog, "%s login attempt: db=%s user=%s tls=no", label().c_str(),
-                      db_name_.c_str(), user_name_.c_str());
+    const std::string addr = address_.to_string();
+    LogContext ctx{"login", db_name_, user_name_, addr, this};
+    POOLER_LOG_EVENT(pooler_.log(), LogLevel::kLog, ctx, "%s login attempt: db=%s user=%s tls=no",
+                     label().c_str(), db_name_.c_str(), user_name_.c_str());
   }
   begin_auth();
   return !closing_;
@@ -383,7 +385,10 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
 }
 
 void ClientConnection::auth_failed() {
-  pooler_.log().log(LogLevel::kLog, "%s password authentication failed", label().c_str());
+  const std::string addr = address_.to_string();
+  LogContext ctx{"login_failed", db_name_, user_name_, addr, this};
+  POOLER_LOG_EVENT(pooler_.log(), LogLevel::kWarning, ctx, "%s password authentication failed",
+                   label().c_str());
   fatal(sqlstate::kInvalidPassword,
         "password authentication failed for user \"" + user_name_ + "\"");
 }
@@ -441,12 +446,12 @@ void ClientConnection::send_welcome() {
 void ClientConnection::handle_cancel(uint32_t pid, uint32_t key) {
   ClientConnection* target = pooler_.cancel_keys().find({pid, key});
   if (target && target->server_) {
-    pooler_.log().log(LogLevel::kLog, "%s cancel request forwarded to S-%p",
-                      target->label().c_str(), static_cast<void*>(target->server_));
+    POOLER_LOG(pooler_.log(), LogLevel::kLog, "%s cancel request forwarded to S-%p",
+               target->label().c_str(), static_cast<void*>(target->server_));
     pooler_.forward_cancel(*target->server_);
   } else {
-    pooler_.log().log(LogLevel::kDebug, "C-%p: cancel request for an unknown or idle client",
-                      static_cast<void*>(this));
+    POOLER_LOG(pooler_.log(), LogLevel::kDebug,
+               "C-%p: cancel request for an unknown or idle client", static_cast<void*>(this));
   }
   pooler_.close_client(this, "cancel request handled");
 }

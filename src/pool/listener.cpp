@@ -48,8 +48,8 @@ void Listener::accept_ready() {
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       if (errno == ECONNABORTED) continue;
-      pooler_.log().log(LogLevel::kWarning, "accept() on %s failed: %s", description_.c_str(),
-                        strerror(errno));
+      POOLER_LOG(pooler_.log(), LogLevel::kWarning, "accept() on %s failed: %s",
+                 description_.c_str(), strerror(errno));
       return;
     }
     if (!is_unix_) {

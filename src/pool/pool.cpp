@@ -132,8 +132,8 @@ void Pool::launch_server() {
   bool in_progress = false;
   ServerConnection* server = pooler_.open_server(*this, &in_progress, &error);
   if (!server) {
-    pooler_.log().log(LogLevel::kWarning, "%s/%s: could not connect to server: %s",
-                      db_->name.c_str(), server_user_->name.c_str(), error.c_str());
+    POOLER_LOG(pooler_.log(), LogLevel::kWarning, "%s/%s: could not connect to server: %s",
+               db_->name.c_str(), server_user_->name.c_str(), error.c_str());
     last_login_failure_ = Clock::now();
     last_login_error_ = error;
     std::string message = "server connection failed: " + error;

@@ -50,6 +50,13 @@ Result<void> Pooler::start() {
   maintenance_timer_.assign(loop_, -1, EV_PERSIST, &Pooler::timer_cb, this);
   maintenance_timer_.add(std::chrono::milliseconds(250));
   reaper_.assign(loop_, -1, 0, &Pooler::reap_cb, this);
+  if (notifier_ && notifier_->watchdog_interval().count() > 0) {
+    // Pinged from the event loop itself, so a wedged loop stops the pings.
+    watchdog_timer_.assign(loop_, -1, EV_PERSIST, &Pooler::watchdog_cb, this);
+    watchdog_timer_.add(notifier_->watchdog_interval());
+    notifier_->watchdog();
+  }
+  rate_since_ = Clock::now();
   for (auto& l : listeners_) l->enable();
   return {};
 }
@@ -102,10 +109,34 @@ void Pooler::apply_config() {
 
 Result<void> Pooler::bind_listeners() {
   const config::Settings& s = config_.settings;
+  // Listeners systemd passed in are adopted by their real address; only the rest is bound.
+  auto adopt = [&](const std::string& address) -> bool {
+    for (auto it = inherited_.begin(); it != inherited_.end(); ++it) {
+      if (it->address != address) continue;
+      POOLER_LOG(log_, LogLevel::kLog, "adopted listener fd %d (%s) for %s from systemd",
+                 it->socket.fd(), it->name.c_str(), address.c_str());
+      listeners_.push_back(
+          std::make_unique<Listener>(*this, std::move(it->socket), address, it->is_unix));
+      inherited_.erase(it);
+      return true;
+    }
+    return false;
+  };
   for (const std::string& addr : s.listen_addr) {
+    bool all_adopted = true;
+    auto wanted = systemd::tcp_listen_addresses(addr, s.listen_port);
+    for (const std::string& a : wanted) all_adopted = adopt(a) && all_adopted;
+    if (!wanted.empty() && all_adopted) continue;
+    if (!wanted.empty() && wanted.size() > 1) {
+      bool any = false;
+      for (auto& l : listeners_) {
+        for (const std::string& a : wanted) any = any || l->description() == a;
+      }
+      if (any) continue;  // systemd gave part of "*" (say IPv4 only): use what it gave
+    }
     auto r = bind_tcp_listener(addr, s.listen_port, s.listen_backlog);
     if (!r) return make_error(r.error().message);
-    log_.log(LogLevel::kLog, "listening on %s", r->description.c_str());
+    POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
     listeners_.push_back(
         std::make_unique<Listener>(*this, std::move(r->socket), r->description, false));
   }
@@ -113,7 +144,7 @@ Result<void> Pooler::bind_listeners() {
     auto r =
         bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode, s.listen_backlog);
     if (!r) return make_error(r.error().message);
-    log_.log(LogLevel::kLog, "listening on %s", r->description.c_str());
+    POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
     listeners_.push_back(
         std::make_unique<Listener>(*this, std::move(r->socket), r->description, true));
   }
@@ -140,24 +171,25 @@ void Pooler::signal_cb(evutil_socket_t sig, short, void* arg) {
   auto* self = static_cast<Pooler*>(arg);
   switch (sig) {
     case SIGHUP: {
-      self->log_.log(LogLevel::kLog, "got SIGHUP, re-reading config");
+      POOLER_LOG(self->log_, LogLevel::kLog, "got SIGHUP, re-reading config");
       (void)self->reload();
       break;
     }
     case SIGTERM:
-      self->log_.log(LogLevel::kLog, "got SIGTERM, shutting down, waiting for transactions");
+      POOLER_LOG(self->log_, LogLevel::kLog,
+                 "got SIGTERM, shutting down, waiting for transactions");
       self->begin_shutdown(false);
       break;
     case SIGINT:
-      self->log_.log(LogLevel::kLog, "got SIGINT, fast shutdown");
+      POOLER_LOG(self->log_, LogLevel::kLog, "got SIGINT, fast shutdown");
       self->begin_shutdown(true);
       break;
     case SIGUSR1:
-      self->log_.log(LogLevel::kLog, "got SIGUSR1, pausing all activity");
+      POOLER_LOG(self->log_, LogLevel::kLog, "got SIGUSR1, pausing all activity");
       self->pause_all(true);
       break;
     case SIGUSR2:
-      self->log_.log(LogLevel::kLog, "got SIGUSR2, resuming all activity");
+      POOLER_LOG(self->log_, LogLevel::kLog, "got SIGUSR2, resuming all activity");
       self->pause_all(false);
       self->suspend_all(false);
       break;
@@ -167,15 +199,23 @@ void Pooler::signal_cb(evutil_socket_t sig, short, void* arg) {
 }
 
 Result<void> Pooler::reload() {
+  if (notifier_) notifier_->reloading();
+  auto result = reload_config();
+  if (notifier_) notifier_->ready();
+  return result;
+}
+
+Result<void> Pooler::reload_config() {
   auto loaded = config::load_config_file(config_.path);
-  for (const auto& w : loaded.warnings) log_.log(LogLevel::kWarning, "%s", w.to_string().c_str());
+  for (const auto& w : loaded.warnings)
+    POOLER_LOG(log_, LogLevel::kWarning, "%s", w.to_string().c_str());
   if (!loaded.ok()) {
     std::string all;
     for (const auto& e : loaded.errors) {
-      log_.log(LogLevel::kError, "%s", e.to_string().c_str());
+      POOLER_LOG(log_, LogLevel::kError, "%s", e.to_string().c_str());
       all += e.to_string() + "\n";
     }
-    log_.log(LogLevel::kError, "config reload failed: keeping the old configuration");
+    POOLER_LOG(log_, LogLevel::kError, "config reload failed: keeping the old configuration");
     return make_error(all.empty() ? "config reload failed" : all);
   }
   config::Config next = std::move(*loaded.config);
@@ -183,8 +223,8 @@ Result<void> Pooler::reload() {
   if (next.settings.listen_addr != old.listen_addr ||
       next.settings.listen_port != old.listen_port ||
       next.settings.unix_socket_dir != old.unix_socket_dir) {
-    log_.log(LogLevel::kWarning,
-             "listen_addr, listen_port and unix_socket_dir changes need a restart or takeover");
+    POOLER_LOG(log_, LogLevel::kWarning,
+               "listen_addr, listen_port and unix_socket_dir changes need a restart or takeover");
     next.settings.listen_addr = old.listen_addr;
     next.settings.listen_port = old.listen_port;
     next.settings.unix_socket_dir = old.unix_socket_dir;
@@ -193,19 +233,22 @@ Result<void> Pooler::reload() {
   config::Config previous = std::move(config_);
   config_ = std::move(next);
   if (auto r = load_auth_file(); !r) {
-    log_.log(LogLevel::kError, "config reload failed: %s; keeping the old configuration",
-             r.error().message.c_str());
+    POOLER_LOG(log_, LogLevel::kError, "config reload failed: %s; keeping the old configuration",
+               r.error().message.c_str());
     config_ = std::move(previous);
     return r;
   }
   if (config_.settings.logfile != previous.settings.logfile) {
     if (!log_.open_logfile(config_.settings.logfile)) {
-      log_.log(LogLevel::kWarning, "could not open logfile %s", config_.settings.logfile.c_str());
+      POOLER_LOG(log_, LogLevel::kWarning, "could not open logfile %s",
+                 config_.settings.logfile.c_str());
     }
   }
   apply_config();
   for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
-  log_.log(LogLevel::kLog, "configuration reloaded from %s", config_.path.c_str());
+  LogContext ctx{"reload", {}, {}, {}, nullptr};
+  POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "configuration reloaded from %s",
+                   config_.path.c_str());
   return {};
 }
 
@@ -289,8 +332,10 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
   if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
     auto age =
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - client->connect_time());
-    log_.log(LogLevel::kLog, "%s closing because: %s (age=%llds)", client->label().c_str(), reason,
-             static_cast<long long>(age.count()));
+    const std::string addr = client->address().to_string();
+    LogContext ctx{"disconnect", client->db_name(), client->user_name(), addr, client};
+    POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "%s closing because: %s (age=%llds)",
+                     client->label().c_str(), reason, static_cast<long long>(age.count()));
   }
   client->closing_ = true;
   ServerConnection* server = client->server_;
@@ -325,9 +370,14 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
 
 void Pooler::close_server(ServerConnection* server, const char* reason) {
   if (server->closing_) return;
-  log_.log(LogLevel::kLog, "S-%p: %s/%s@%s closing because: %s", static_cast<void*>(server),
-           server->pool().db().name.c_str(), server->pool().user().name.c_str(),
-           server->address().to_string().c_str(), reason);
+  const bool expected = server->state_ == ServerConnection::State::kIdle || shutting_down();
+  const std::string addr = server->address().to_string();
+  LogContext ctx{expected ? "server_disconnect" : "server_lost", server->pool().db().name,
+                 server->pool().user().name, addr, server};
+  POOLER_LOG_EVENT(log_, expected ? LogLevel::kLog : LogLevel::kWarning, ctx,
+                   "S-%p: %s/%s@%s closing because: %s", static_cast<void*>(server),
+                   server->pool().db().name.c_str(), server->pool().user().name.c_str(),
+                   server->address().to_string().c_str(), reason);
   server->closing_ = true;
   server->state_ = ServerConnection::State::kClosing;
   if (ClientConnection* client = server->client_) {
@@ -356,7 +406,7 @@ void Pooler::forward_cancel(const ServerConnection& server) {
   if (server.backend_pid() == 0) return;
   auto pc = connect_to_server(server.pool().db().entry);
   if (!pc) {
-    log_.log(LogLevel::kWarning, "cancel request: %s", pc.error().message.c_str());
+    POOLER_LOG(log_, LogLevel::kWarning, "cancel request: %s", pc.error().message.c_str());
     return;
   }
   cancel_forwards_.push_back(std::make_unique<CancelForwarder>(
@@ -372,6 +422,40 @@ void Pooler::finish_cancel_forward(CancelForwarder* forwarder) {
       return;
     }
   }
+}
+
+void Pooler::watchdog_cb(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Pooler*>(arg);
+  if (self->notifier_) self->notifier_->watchdog();
+}
+
+std::string Pooler::status_line() const {
+  size_t active = 0, waiting = 0;
+  for (const auto& [key, pool] : pools_) {
+    for (ClientConnection* c : pool->active_clients()) active += c->server() != nullptr;
+    waiting += pool->waiting_clients().size() + pool->welcome_clients().size();
+  }
+  std::string line = std::to_string(pools_.size()) + " pools, " + std::to_string(client_count_) +
+                     " clients (" + std::to_string(active) + " active, " + std::to_string(waiting) +
+                     " waiting), " + std::to_string(servers_.size()) + " servers, " +
+                     std::to_string(tx_per_second_) + " tx/s";
+  if (paused_) line += ", paused";
+  if (suspended_) line += ", suspended";
+  if (shutdown_ != Shutdown::kNone) line += ", shutting down";
+  return line;
+}
+
+void Pooler::update_status() {
+  const auto now = Clock::now();
+  const auto elapsed = now - rate_since_;
+  if (elapsed >= std::chrono::seconds(1)) {
+    uint64_t xacts = total_stats().xact_count;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+    tx_per_second_ = ms > 0 ? (xacts - rate_xacts_) * 1000 / static_cast<uint64_t>(ms) : 0;
+    rate_xacts_ = xacts;
+    rate_since_ = now;
+  }
+  if (notifier_) notifier_->status(status_line());
 }
 
 void Pooler::reap_cb(evutil_socket_t, short, void* arg) {
@@ -401,6 +485,10 @@ void Pooler::maintenance() {
   }
   for (auto& [key, pool] : pools_) pool->maintenance(now);
   admin_->check_waiting();
+  update_status();
+  if (shutdown_ == Shutdown::kGraceful && notifier_) {
+    notifier_->extend_timeout(std::chrono::seconds(5));  // transactions are still finishing
+  }
 }
 
 void Pooler::notify_server_state_changed() {
@@ -440,6 +528,7 @@ void Pooler::suspend_all(bool suspend) {
 }
 
 void Pooler::begin_shutdown(bool fast) {
+  if (notifier_ && shutdown_ == Shutdown::kNone) notifier_->stopping();
   if (fast) {
     shutdown_ = Shutdown::kFast;
   } else if (shutdown_ == Shutdown::kNone) {

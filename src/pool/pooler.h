@@ -19,6 +19,8 @@
 #include "pool/listener.h"
 #include "pool/pool.h"
 #include "pool/server_connection.h"
+#include "systemd/listen_fds.h"
+#include "systemd/notifier.h"
 
 namespace pooler::admin {
 class AdminConsole;
@@ -37,8 +39,15 @@ class Pooler {
   Pooler& operator=(const Pooler&) = delete;
   ~Pooler();
 
-  // Loads auth_file, binds listeners, installs signal handlers and timers.
+  // systemd integration; both optional (a test may run a Pooler without them).
+  void set_notifier(systemd::Notifier* notifier) { notifier_ = notifier; }
+  void set_inherited_listeners(std::vector<systemd::InheritedListener> listeners) {
+    inherited_ = std::move(listeners);
+  }
+  // Loads auth_file, adopts or binds listeners, installs signal handlers and timers.
   Result<void> start();
+  // The one-line summary systemd shows as Status: and SHOW STATE prints.
+  std::string status_line() const;
   // Runs the loop until shutdown; returns the process exit code.
   int run();
 
@@ -109,6 +118,7 @@ class Pooler {
   enum class Shutdown { kNone, kGraceful, kFast };
   Result<void> bind_listeners();
   Result<void> load_auth_file();
+  Result<void> reload_config();
   void apply_config();
   void install_signals();
   void maintenance();
@@ -117,6 +127,8 @@ class Pooler {
   static void signal_cb(evutil_socket_t sig, short, void* arg);
   static void timer_cb(evutil_socket_t, short, void* arg);
   static void reap_cb(evutil_socket_t, short, void* arg);
+  static void watchdog_cb(evutil_socket_t, short, void* arg);
+  void update_status();
 
   EventLoop& loop_;
   Logger& log_;
@@ -142,6 +154,12 @@ class Pooler {
   int exit_code_ = 0;
   Event sighup_, sigterm_, sigint_, sigusr1_, sigusr2_;
   Event maintenance_timer_;
+  Event watchdog_timer_;
+  systemd::Notifier* notifier_ = nullptr;
+  std::vector<systemd::InheritedListener> inherited_;
+  Clock::time_point rate_since_{};
+  uint64_t rate_xacts_ = 0;
+  uint64_t tx_per_second_ = 0;
   Event reaper_;
 };
 

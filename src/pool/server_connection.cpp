@@ -174,9 +174,9 @@ bool ServerConnection::handle_login_message(char type, std::string_view body) {
       if (err && err->sqlstate == protocol::sqlstate::kInvalidPassword) {
         code = protocol::sqlstate::kInvalidPassword;
       }
-      pooler_.log().log(LogLevel::kWarning, "S-%p: %s/%s@%s login failed: %s",
-                        static_cast<void*>(this), pool_->db().name.c_str(),
-                        pool_->user().name.c_str(), address_.to_string().c_str(), msg.c_str());
+      POOLER_LOG(pooler_.log(), LogLevel::kWarning, "S-%p: %s/%s@%s login failed: %s",
+                 static_cast<void*>(this), pool_->db().name.c_str(), pool_->user().name.c_str(),
+                 address_.to_string().c_str(), msg.c_str());
       Pool* pool = pool_;
       pooler_.close_server(this, "login failed");
       pool->server_login_failed(this, msg, code);
@@ -187,9 +187,12 @@ bool ServerConnection::handle_login_message(char type, std::string_view body) {
       scram_.reset();
       last_used_ = Clock::now();
       if (pooler_.settings().log_connections) {
-        pooler_.log().log(LogLevel::kLog, "S-%p: %s/%s@%s new connection to server",
-                          static_cast<void*>(this), pool_->db().name.c_str(),
-                          pool_->user().name.c_str(), address_.to_string().c_str());
+        const std::string addr = address_.to_string();
+        LogContext ctx{"server_connect", pool_->db().name, pool_->user().name, addr, this};
+        POOLER_LOG_EVENT(pooler_.log(), LogLevel::kLog, ctx,
+                         "S-%p: %s/%s@%s new connection to server", static_cast<void*>(this),
+                         pool_->db().name.c_str(), pool_->user().name.c_str(),
+                         address_.to_string().c_str());
       }
       pool_->server_logged_in(this);
       const std::string& cq = pool_->db().entry.connect_query;
@@ -319,9 +322,9 @@ bool ServerConnection::handle_internal_message(char type, std::string_view body)
         pooler_.close_server(this, ("server error while idle: " + msg).c_str());
         return false;
       }
-      pooler_.log().log(LogLevel::kWarning, "S-%p: %s/%s@%s pooler query failed: %s",
-                        static_cast<void*>(this), pool_->db().name.c_str(),
-                        pool_->user().name.c_str(), address_.to_string().c_str(), msg.c_str());
+      POOLER_LOG(pooler_.log(), LogLevel::kWarning, "S-%p: %s/%s@%s pooler query failed: %s",
+                 static_cast<void*>(this), pool_->db().name.c_str(), pool_->user().name.c_str(),
+                 address_.to_string().c_str(), msg.c_str());
       if (state_ == State::kSetup && client_) {
         // The client asked for a value the server refuses: adopt the server's, or the
         // same SET would be retried on every transaction.

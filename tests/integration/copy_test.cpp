@@ -44,7 +44,10 @@ TEST_F(Copy, TenMegabytesInComeBackOutUnchanged) {
   client.exec("CREATE TABLE copy_test_lines (n int, payload text)");
 
   Digest sent;
-  ASSERT_EQ(PGRES_COPY_IN, PQresultStatus(PQexec(client.raw(), "COPY copy_test_lines FROM STDIN")));
+  PGresult* in = PQexec(client.raw(), "COPY copy_test_lines FROM STDIN");
+  const ExecStatusType in_status = PQresultStatus(in);
+  PQclear(in);
+  ASSERT_EQ(PGRES_COPY_IN, in_status);
   std::string chunk;
   const std::string payload(90, 'x');
   for (int n = 0; sent.bytes < 10 * 1024 * 1024; ++n) {

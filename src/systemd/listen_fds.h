@@ -1,0 +1,27 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/socket.h"
+
+namespace pooler::systemd {
+
+// A listening socket handed over by systemd (socket activation, LISTEN_FDS).
+struct InheritedListener {
+  Socket socket;
+  std::string name;     // FileDescriptorName=, or "unknown"
+  std::string address;  // "127.0.0.1:6432" or "unix:/run/pooler/.s.PGSQL.6432"
+  bool is_unix = false;
+};
+
+// Takes the fds systemd passed (and unsets LISTEN_FDS so children do not see them). An
+// inherited fd that is not a listening stream socket is an error naming it.
+Result<std::vector<InheritedListener>> take_listen_fds();
+
+// The canonical address pooler would bind for a listen_addr entry or the unix socket, in
+// the same form as InheritedListener::address, for matching.
+std::vector<std::string> tcp_listen_addresses(const std::string& host, int port);
+std::string unix_listen_address(const std::string& dir, int port);
+
+}  // namespace pooler::systemd
