@@ -94,6 +94,15 @@ void Pool::assign_servers() {
       pooler_.close_server(server, "close_needed");
       continue;
     }
+    const config::Settings& s = pooler_.settings();
+    if (!s.server_check_query.empty() &&
+        (s.server_check_delay.count() <= 0 ||
+         older_than(server->last_used(), now, s.server_check_delay))) {
+      // Unused for a while: prove it is alive before a client depends on it. It comes
+      // back through server_idle() when the check query is answered.
+      server->run_query(s.server_check_query);
+      continue;
+    }
     ClientConnection* client = waiting_clients_.pop_front();
     db_->stats.wait_time_us += static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(now - client->request_time_).count());
@@ -153,10 +162,26 @@ void Pool::launch_server() {
   server->start_connect(in_progress);
 }
 
+bool Pool::blocked_by_shared_limit() const {
+  const config::Settings& s = pooler_.settings();
+  int max_db =
+      db_->entry.max_db_connections ? *db_->entry.max_db_connections : s.max_db_connections;
+  int max_user = server_user_->max_user_connections ? *server_user_->max_user_connections
+                                                    : s.max_user_connections;
+  return (max_db > 0 && db_->server_count >= max_db) ||
+         (max_user > 0 && server_user_->server_count >= max_user);
+}
+
 void Pool::launch_servers_if_needed() {
   size_t want = waiting_clients_.size();
   if (!welcome_clients_.empty() && idle_servers_.empty()) want = std::max<size_t>(want, 1);
   while (login_servers_.size() < want && can_launch_server()) launch_server();
+  // A database or user limit shared with other pools: an idle server over there is
+  // worth less than a waiting client here (PgBouncer evicts the same way).
+  while (login_servers_.size() < want && blocked_by_shared_limit() &&
+         server_count() < pool_size() && pooler_.evict_idle_server(*this)) {
+    if (can_launch_server()) launch_server();
+  }
   while (server_count() < min_pool_size() && can_launch_server()) launch_server();
 }
 
@@ -200,6 +225,9 @@ void Pool::server_idle(ServerConnection* server) {
     welcome_clients_.for_each_safe([&](ClientConnection* c) { c->send_welcome(); });
   }
   assign_servers();
+  if (waiting_clients_.empty() && idle_servers_.contains(server)) {
+    pooler_.wake_pools_waiting_on_limits(*this);
+  }
   pooler_.notify_server_state_changed();
 }
 

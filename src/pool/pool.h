@@ -62,6 +62,9 @@ class Pool {
 
   // Open servers while clients wait and limits allow; keep min_pool_size.
   void launch_servers_if_needed();
+  // max_db_connections / max_user_connections reached (limits shared with other pools).
+  bool blocked_by_shared_limit() const;
+  bool has_waiting_clients() const { return !waiting_clients_.empty(); }
   // Periodic: timeouts for waiting clients and idle servers.
   void maintenance(Clock::time_point now);
   void close_idle_servers(const char* reason);

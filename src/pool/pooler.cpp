@@ -396,6 +396,7 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
   }
   server->socket_.shutdown_and_close();
   servers_.remove(server);
+  server->pool().launch_servers_if_needed();  // clients may be waiting for a replacement
   graveyard_.emplace_back(server);
   reaper_.add(std::chrono::microseconds(1));
   notify_server_state_changed();
@@ -493,6 +494,27 @@ void Pooler::maintenance() {
 
 void Pooler::notify_server_state_changed() {
   if (admin_) admin_->check_waiting();
+}
+
+bool Pooler::evict_idle_server(Pool& pool) {
+  for (auto& [key, other] : pools_) {
+    if (other.get() == &pool || other->idle_servers().empty()) continue;
+    if (&other->db() != &pool.db() && &other->user() != &pool.user()) continue;
+    close_server(other->idle_servers().front(), "evicted for a client waiting in another pool");
+    return true;
+  }
+  return false;
+}
+
+void Pooler::wake_pools_waiting_on_limits(Pool& pool) {
+  for (auto& [key, other] : pools_) {
+    if (other.get() == &pool || !other->has_waiting_clients()) continue;
+    if (&other->db() != &pool.db() && &other->user() != &pool.user()) continue;
+    if (other->blocked_by_shared_limit()) {
+      other->launch_servers_if_needed();
+      return;
+    }
+  }
 }
 
 bool Pooler::has_active_servers() const {

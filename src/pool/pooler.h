@@ -107,6 +107,13 @@ class Pooler {
   int client_count() const { return client_count_; }
   void client_counted(bool add) { client_count_ += add ? 1 : -1; }
 
+  // Shared limits: close an idle server of another pool sharing `pool`'s database or user
+  // so `pool` may open one. Returns true if one was closed.
+  bool evict_idle_server(Pool& pool);
+  // A server went idle in `pool` with nobody waiting: pools that wait on a shared limit
+  // may take its place.
+  void wake_pools_waiting_on_limits(Pool& pool);
+
   // Admin commands that wait (PAUSE, WAIT_CLOSE) are re-checked when servers change.
   void notify_server_state_changed();
   bool has_active_servers() const;

@@ -561,11 +561,15 @@ void ServerConnection::unlink_and_reset(bool run_reset) {
 }
 
 void ServerConnection::run_reset_query() {
+  run_query(pooler_.settings().server_reset_query);
+}
+
+void ServerConnection::run_query(const std::string& sql) {
   state_ = State::kReset;
   pool_->server_resetting(this);
   std::string out;
-  protocol::append_query(out, pooler_.settings().server_reset_query);
-  if (!send_local(out)) fail("could not send server_reset_query");
+  protocol::append_query(out, sql);
+  if (!send_local(out)) fail("could not send pooler's own query");
 }
 
 void ServerConnection::fail(const char* reason) {

@@ -60,6 +60,8 @@ class ServerConnection final : public Connection {
   // The client is gone or done with us: run the reset query if needed, then idle.
   void unlink_and_reset(bool run_reset_query);
   void run_reset_query();
+  // Runs a query of pooler's own (reset, check); the server returns to the pool after it.
+  void run_query(const std::string& sql);
 
   // Called by the client as it forwards a message to us.
   void note_client_message(char type);

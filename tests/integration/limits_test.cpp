@@ -54,5 +54,39 @@ TEST_F(Limits, SlotFreedByADisconnectedClientCanBeReused) {
   EXPECT_TRUE(poll_until([&] { return pooler().connect().ok(); }));
 }
 
+// max_db_connections caps servers across every user's pool of a database: with a cap of 1,
+// alice and bob take turns on a single server connection and both get their answers.
+TEST_F(Limits, MaxDbConnectionsIsSharedAcrossUsers) {
+  PoolerOptions options;
+  options.default_pool_size = 5;
+  options.extra_pooler_lines = {"max_db_connections = 1"};
+  start_pooler(options);
+  PqClient alice = connect("alice");
+  PqClient bob = connect("bob");
+  alice.exec("BEGIN");
+  EXPECT_EQ("1", alice.value("SELECT 1"));
+  ASSERT_EQ(1, PQsendQuery(bob.raw(), "SELECT 2"));
+  EXPECT_TRUE(poll_until([&] { return pool_stat("cl_waiting", "app", "bob") == "1"; }));
+  alice.exec("COMMIT");
+  // alice's server went back; bob's pool may only open one after it is closed, so
+  // what matters is that bob's query is answered and the total never exceeded the cap.
+  PGresult* r = nullptr;
+  ASSERT_TRUE(poll_until([&] {
+    PQconsumeInput(bob.raw());
+    return !PQisBusy(bob.raw());
+  }));
+  r = PQgetResult(bob.raw());
+  ASSERT_NE(nullptr, r);
+  EXPECT_EQ(PGRES_TUPLES_OK, PQresultStatus(r)) << PQresultErrorMessage(r);
+  PQclear(r);
+  while ((r = PQgetResult(bob.raw()))) PQclear(r);
+  Rows dbs = admin().exec("SHOW DATABASES");
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    if (dbs.at(i, "name") == "app") {
+      EXPECT_LE(std::stoi(dbs.at(i, "current_connections")), 1);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pooler_test

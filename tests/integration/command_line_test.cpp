@@ -1,0 +1,89 @@
+// The command line: --version, --help, --check-config with good and bad files.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "pooler_process.h"
+#include "process_util.h"
+
+namespace pooler_test {
+namespace {
+
+class CommandLine : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("pooler-cli"); }
+  void TearDown() override { remove_temp_dir(dir_); }
+
+  // Runs the binary as root (no server needed); returns its exit code, output in `out`.
+  int run_pooler(const std::vector<std::string>& args, std::string* out) {
+    std::vector<std::string> argv = {PoolerProcess::binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    SpawnOptions options;
+    options.as_test_user = false;
+    options.output_path = dir_ + "/out.txt";
+    int rc = run(argv, options);
+    *out = read_file(options.output_path);
+    return rc;
+  }
+  std::string write_ini(const std::string& text) {
+    std::string path = dir_ + "/pooler.ini";
+    write_file(path, text);
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CommandLine, VersionPrintsTheVersion) {
+  std::string out;
+  EXPECT_EQ(0, run_pooler({"--version"}, &out));
+  EXPECT_NE(out.find("pooler "), std::string::npos) << out;
+}
+
+TEST_F(CommandLine, HelpListsTheOptions) {
+  std::string out;
+  EXPECT_EQ(0, run_pooler({"--help"}, &out));
+  for (const char* option : {"--check-config", "--daemon", "--verbose", "--quiet"}) {
+    EXPECT_NE(out.find(option), std::string::npos) << option << " missing from:\n" << out;
+  }
+}
+
+TEST_F(CommandLine, CheckConfigAcceptsAGoodFileWithASummary) {
+  std::string ini = write_ini(
+      "[databases]\napp = host=127.0.0.1 port=5432\n[pooler]\nlisten_addr = 127.0.0.1\n"
+      "pool_mode = transaction\n");
+  std::string out;
+  EXPECT_EQ(0, run_pooler({"--check-config", ini}, &out)) << out;
+  EXPECT_NE(out.find("OK"), std::string::npos) << out;
+  EXPECT_NE(out.find("transaction"), std::string::npos) << out;
+}
+
+TEST_F(CommandLine, CheckConfigRejectsABadValueNamingFileLineAndKey) {
+  std::string ini = write_ini("[pooler]\nlisten_addr = 127.0.0.1\ndefault_pool_size = abc\n");
+  std::string out;
+  EXPECT_EQ(78, run_pooler({"--check-config", ini}, &out)) << out;
+  EXPECT_NE(out.find(ini + ":3: default_pool_size"), std::string::npos) << out;
+}
+
+TEST_F(CommandLine, UnknownKeyIsOnlyAWarning) {
+  std::string ini = write_ini("[pooler]\nlisten_addr = 127.0.0.1\nno_such_setting = 1\n");
+  std::string out;
+  EXPECT_EQ(0, run_pooler({"--check-config", ini}, &out)) << out;
+  EXPECT_NE(out.find(ini + ":3"), std::string::npos) << out;
+  EXPECT_NE(out.find("no_such_setting"), std::string::npos) << out;
+}
+
+TEST_F(CommandLine, StartWithABadConfigRefusesWithExitCode78) {
+  std::string ini = write_ini("[pooler]\nlisten_addr = 127.0.0.1\npool_mode = sometimes\n");
+  std::string out;
+  EXPECT_EQ(78, run_pooler({ini}, &out)) << out;
+  EXPECT_NE(out.find(ini + ":3: pool_mode"), std::string::npos) << out;
+}
+
+TEST_F(CommandLine, MissingConfigArgumentIsAUsageError) {
+  std::string out;
+  EXPECT_EQ(64, run_pooler({}, &out)) << out;
+}
+
+}  // namespace
+}  // namespace pooler_test
