@@ -18,6 +18,7 @@
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
+#include "takeover/takeover_client.h"
 
 namespace {
 
@@ -28,6 +29,8 @@ void usage(FILE* out) {
                " - a PostgreSQL connection pooler\n\n"
                "Usage: pooler [OPTION]... CONFIG\n\n"
                "  -d, --daemon        run in the background (without systemd)\n"
+          "  -R, --takeover      take over listeners and connections from a running pooler\n"
+          "                      or PgBouncer on the same Unix socket (alias --reboot)\n"
                "  -v, --verbose       more log output (repeat for more)\n"
                "  -q, --quiet         only warnings and errors on stderr\n"
                "      --check-config  validate CONFIG, print a summary and exit (0 ok, 78 errors)\n"
@@ -69,14 +72,19 @@ int main(int argc, char** argv) {
                                         {"version", no_argument, nullptr, 'V'},
                                         {"help", no_argument, nullptr, 'h'},
                                         {"check-config", no_argument, nullptr, kCheckConfig},
+                                        {"takeover", no_argument, nullptr, 'R'},
+                                        {"reboot", no_argument, nullptr, 'R'},
                                         {nullptr, 0, nullptr, 0}};
-  bool daemon = false, quiet = false, check_only = false;
+  bool daemon = false, quiet = false, check_only = false, takeover = false;
   int verbose = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "dvqVh", long_options, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "dvqVhR", long_options, nullptr)) != -1) {
     switch (opt) {
       case 'd':
         daemon = true;
+        break;
+      case 'R':
+        takeover = true;
         break;
       case 'v':
         ++verbose;
@@ -149,11 +157,55 @@ int main(int argc, char** argv) {
   auto inherited = pooler::systemd::take_listen_fds();
   if (!inherited) return fail(1, "socket activation: " + inherited.error().message);
 
+  if (!takeover && !config.settings.pidfile.empty()) {
+    if (auto r = pooler::pool::Pidfile::check_not_running(config.settings.pidfile); !r) {
+      return fail(1, r.error().message);
+    }
+  }
+  // Online takeover: everything the old process holds comes over its Unix socket. If this
+  // fails before SHUTDOWN, the old process notices our connection drop and resumes.
+  std::optional<pooler::takeover::TakeoverClient> takeover_client;
+  bool taking_over = false;
+  if (takeover) {
+    takeover_client.emplace(log, config.settings);
+    auto got = takeover_client->receive_sockets();
+    if (!got) return fail(1, got.error().message);
+    taking_over = got.value();
+  }
+  std::vector<pooler::systemd::InheritedListener> listeners = std::move(inherited.value());
+  std::vector<pooler::takeover::ConnectionRecord> records;
+  std::vector<pooler::Socket> sockets;
+  if (taking_over) {
+    auto& recs = takeover_client->records();
+    auto& socks = takeover_client->sockets();
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (recs[i].task == pooler::takeover::ConnectionRecord::Task::kListener) {
+        pooler::systemd::InheritedListener l;
+        l.name = "takeover";
+        l.is_unix = recs[i].addr == "unix";
+        l.address = pooler::systemd::address_of_listener(socks[i].fd());
+        l.socket = std::move(socks[i]);
+        listeners.push_back(std::move(l));
+      } else {
+        records.push_back(std::move(recs[i]));
+        sockets.push_back(std::move(socks[i]));
+      }
+    }
+  }
+
   pooler::EventLoop loop;
   pooler::pool::Pooler pooler(loop, log, std::move(config));
   pooler.set_notifier(&notifier);
-  pooler.set_inherited_listeners(std::move(inherited.value()));
+  pooler.set_inherited_listeners(std::move(listeners));
   if (auto r = pooler.start(); !r) return fail(1, r.error().message);
+  if (taking_over) {
+    if (auto r = pooler.adopt(std::move(records), std::move(sockets)); !r) {
+      return fail(1, r.error().message);
+    }
+    if (auto r = takeover_client->shutdown_old(pooler.settings().pidfile); !r) {
+      return fail(1, r.error().message);
+    }
+  }
 
   // Ready means: config loaded, listeners live, admin console answering. The pidfile is
   // written then too, so whoever waits for it can connect at once.

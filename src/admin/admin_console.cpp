@@ -9,6 +9,7 @@
 #include "pool/pooler.h"
 #include "protocol/message_builder.h"
 #include "protocol/sqlstate.h"
+#include "takeover/show_fds.h"
 
 namespace pooler::admin {
 
@@ -88,6 +89,10 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
   }
   const AdminCommand& cmd = parsed.value();
   auto& log = pooler_.log();
+  if (cmd.verb == "SHOW" && cmd.subject == "FDS") {
+    show_fds(client);
+    return;
+  }
   if (cmd.verb == "SHOW") {
     std::string out;
     show(client, cmd, out);
@@ -153,8 +158,10 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
     return;
   }
   if (cmd.verb == "SUSPEND") {
-    pooler_.suspend_all(true);
-    pooler_.pause_all(true);
+    if (client.is_takeover_peer()) {
+      POOLER_LOG(log, LogLevel::kLog, "takeover: SUSPEND from the new process");
+    }
+    pooler_.suspend_all(true, &client);
     waiters_.push_back({&client, cmd.verb, cmd.argument});
     client.set_admin_waiting(true);
     check_waiting();
@@ -172,6 +179,11 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
   }
   if (cmd.verb == "SHUTDOWN") {
     POOLER_LOG(log, LogLevel::kLog, "SHUTDOWN command issued");
+    if (client.is_takeover_peer() && pooler_.suspended() && fds_sent_) {
+      // The new process holds every socket now: leave without touching them.
+      pooler_.exit_for_takeover();
+      return;
+    }
     reply_ok(client, "SHUTDOWN");
     pooler_.begin_shutdown(true);
     return;
@@ -232,10 +244,12 @@ bool AdminConsole::condition_met(const Waiter& w) const {
           needs_close(p->login_servers())) {
         return false;
       }
-    } else if (!p->active_servers().empty() || !p->used_servers().empty()) {
-      return false;  // PAUSE / SUSPEND: every server back from its transaction
+    } else if (w.verb == "PAUSE" &&
+               (!p->active_servers().empty() || !p->used_servers().empty())) {
+      return false;  // every server back from its transaction
     }
   }
+  if (w.verb == "SUSPEND") return pooler_.quiescent();
   return true;
 }
 
@@ -249,7 +263,7 @@ void AdminConsole::check_waiting() {
     return true;
   });
   for (const Waiter& w : done) {
-    if (w.verb == "PAUSE" || w.verb == "SUSPEND") {
+    if (w.verb == "PAUSE") {
       for (const auto& [key, p] : pooler_.pools()) {
         if (w.argument.empty() || p->db().name == w.argument) p->close_idle_servers("pause mode");
       }
@@ -259,6 +273,34 @@ void AdminConsole::check_waiting() {
     w.client->process_input();
   }
   checking_ = false;
+}
+
+void AdminConsole::show_fds(ClientConnection& client) {
+  // fds go only to our own uid over the Unix socket, never over TCP.
+  if (!client.from_unix_socket() || !takeover::peer_has_our_uid(client.fd())) {
+    reply_error(client, "SHOW FDS is only for a takeover over the Unix socket by the same user",
+                sqlstate::kInsufficientPrivilege);
+    return;
+  }
+  if (!pooler_.suspended()) {
+    reply_error(client, "SHOW FDS needs SUSPEND first", sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  auto records = pooler_.takeover_records();
+  POOLER_LOG(pooler_.log(), LogLevel::kLog, "takeover: sending %zu sockets with SHOW FDS",
+             records.size());
+  const int timeout_ms = static_cast<int>(pooler_.settings().takeover_timeout.count() * 1000);
+  if (!client.flush_blocking(timeout_ms)) {
+    pooler_.close_client(&client, "takeover peer stopped reading");
+    return;
+  }
+  auto r = takeover::send_show_fds(client.fd(), records, timeout_ms);
+  if (!r) {
+    POOLER_LOG(pooler_.log(), LogLevel::kWarning, "%s", r.error().message.c_str());
+    pooler_.close_client(&client, "SHOW FDS failed");
+    return;
+  }
+  fds_sent_ = true;
 }
 
 void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::string& out) {

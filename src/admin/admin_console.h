@@ -31,6 +31,7 @@ class AdminConsole {
     std::string argument;
   };
   void show(pool::ClientConnection& client, const AdminCommand& cmd, std::string& out);
+  void show_fds(pool::ClientConnection& client);
   bool condition_met(const Waiter& w) const;
   void reply_ok(pool::ClientConnection& client, std::string_view tag);
   void reply_error(pool::ClientConnection& client, std::string_view message, const char* sqlstate);
@@ -38,6 +39,7 @@ class AdminConsole {
   pool::Pooler& pooler_;
   std::vector<Waiter> waiters_;
   bool checking_ = false;
+  bool fds_sent_ = false;  // SHOW FDS went out: SHUTDOWN from the peer completes the takeover
 };
 
 }  // namespace pooler::admin

@@ -14,6 +14,7 @@
 #include "protocol/frame.h"
 #include "protocol/message_builder.h"
 #include "protocol/sqlstate.h"
+#include "takeover/show_fds.h"
 
 namespace pooler::pool {
 
@@ -94,6 +95,10 @@ Connection* ClientConnection::forward_source() {
 }
 
 void ClientConnection::on_readable() {
+  if (!reading_allowed()) {
+    stop_reading();  // suspended at a boundary: the bytes wait in the kernel
+    return;
+  }
   ssize_t n = read_some();
   if (n == 0) {
     pooler_.close_client(
@@ -253,6 +258,12 @@ void ClientConnection::begin_auth() {
   user_known_ = user != nullptr && user->in_auth_file;
   secret_ = user_known_ ? user->secret : std::string();
   config::AuthType type = s.auth_type;
+  if (is_admin_ && from_unix_socket_ && user_name_ == "pgbouncer" &&
+      takeover::peer_has_our_uid(fd())) {
+    takeover_peer_ = true;  // our own uid on our own socket: the takeover peer
+    auth_succeeded();
+    return;
+  }
   // Connections over the Unix socket are still authenticated: no peer auth yet.
   std::string out;
   switch (type) {
@@ -396,7 +407,7 @@ void ClientConnection::auth_failed() {
 void ClientConnection::auth_succeeded() {
   const config::Settings& s = pooler_.settings();
   if (is_admin_) {
-    if (listed(s.admin_users, user_name_)) {
+    if (takeover_peer_ || listed(s.admin_users, user_name_)) {
       stats_only_ = false;
     } else if (listed(s.stats_users, user_name_)) {
       stats_only_ = true;
@@ -456,6 +467,23 @@ void ClientConnection::handle_cancel(uint32_t pid, uint32_t key) {
   pooler_.close_client(this, "cancel request handled");
 }
 
+void ClientConnection::adopt(const takeover::ConnectionRecord& r, Pool& pool) {
+  user_name_ = r.user;
+  db_name_ = r.database;
+  pool_ = &pool;
+  if (!r.client_encoding.empty()) params_.set(TrackedParam::kClientEncoding, r.client_encoding);
+  if (!r.std_strings.empty()) params_.set(TrackedParam::kStandardConformingStrings, r.std_strings);
+  if (!r.datestyle.empty()) params_.set(TrackedParam::kDateStyle, r.datestyle);
+  if (!r.timezone.empty()) params_.set(TrackedParam::kTimeZone, r.timezone);
+  // The client keeps the cancel key it was given; only if it collides, it gets none.
+  cancel_key_ = {r.cancel_pid(), r.cancel_key()};
+  has_cancel_key_ = pooler_.cancel_keys().insert(cancel_key_, this);
+  counted_ = true;
+  pooler_.client_counted(true);
+  state_ = State::kIdle;
+  pool.add_active_client(this);
+}
+
 void ClientConnection::on_server_linked(ServerConnection* server) {
   server_ = server;
   state_ = State::kActive;
@@ -464,6 +492,7 @@ void ClientConnection::on_server_linked(ServerConnection* server) {
 void ClientConnection::on_server_ready() {
   start_reading();
   forward_to_server();
+  start_reading();  // suspended: reading may be allowed only now that a query is in flight
 }
 
 void ClientConnection::on_server_released() {
@@ -475,6 +504,18 @@ void ClientConnection::on_server_released() {
   if (pooler_.shutting_down() && in_.empty()) {
     fatal(sqlstate::kAdminShutdown, "pooler is shutting down");
   }
+}
+
+bool ClientConnection::reading_allowed() const {
+  // SUSPEND: clients' new bytes wait in the kernel, where they travel with the socket.
+  // A client inside a transaction must still be read, or the transaction never ends.
+  if (!pooler_.suspended() || is_admin_) return true;
+  if (state_ == State::kStartup || state_ == State::kAuth) return true;
+  // Transaction pooling: a linked client is mid-transaction by definition. Session pooling:
+  // only until its server is back at a boundary.
+  return state_ == State::kActive && server_ != nullptr &&
+         (pool_->mode() != config::PoolMode::Session ||
+          !server_->at_transaction_boundary_after_scan());
 }
 
 void ClientConnection::on_source_drained() {

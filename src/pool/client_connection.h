@@ -9,6 +9,7 @@
 #include "pool/connection.h"
 #include "pool/parameter_set.h"
 #include "protocol/startup.h"
+#include "takeover/connection_record.h"
 
 namespace pooler::admin {
 class AdminConsole;
@@ -50,10 +51,20 @@ class ClientConnection final : public Connection {
   Clock::time_point last_activity() const { return last_activity_; }
   bool is_admin() const { return is_admin_; }
   bool is_stats_only() const { return stats_only_; }
+  // Logged in as "pgbouncer" over the Unix socket by a process with our uid: the peer of
+  // an online takeover, allowed SHOW FDS (PgBouncer's rule, so PgBouncer can take over).
+  bool is_takeover_peer() const { return takeover_peer_; }
+  bool from_unix_socket() const { return from_unix_socket_; }
+  // Nothing buffered or half-sent in either direction.
+  bool quiescent() const {
+    return in_.empty() && out_.empty() && ready_ == 0 && stream_remaining_ == 0;
+  }
   std::string label() const;  // "C-0x55..: app/alice@127.0.0.1:5544" for log lines
 
   // Pool hands us a server (already linked on its side).
   void on_server_linked(ServerConnection* server);
+  // Takeover: a logged-in client from the old process, with its cancel key and settings.
+  void adopt(const takeover::ConnectionRecord& record, Pool& pool);
   // The server finished the parameter sync: forward our buffered messages.
   void on_server_ready();
   // Transaction done (transaction/statement mode): server went back to the pool.
@@ -75,6 +86,7 @@ class ClientConnection final : public Connection {
   void on_readable() override;
   Connection* forward_source() override;
   void on_source_drained() override;
+  bool reading_allowed() const override;
 
  private:
   friend class Pool;
@@ -108,6 +120,7 @@ class ClientConnection final : public Connection {
   std::string secret_;  // the auth_file secret being checked (or a decoy for unknown users)
   bool user_known_ = false;
   bool sasl_started_ = false;
+  bool takeover_peer_ = false;
   bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
   Clock::time_point request_time_{};
   Clock::time_point last_activity_{};

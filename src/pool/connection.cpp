@@ -1,5 +1,6 @@
 #include "pool/connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -32,7 +33,7 @@ void Connection::write_cb(evutil_socket_t, short, void* arg) {
 }
 
 void Connection::start_reading() {
-  if (!reading_ && !closing_) {
+  if (!reading_ && !closing_ && reading_allowed()) {
     read_event_.add();
     reading_ = true;
   }
@@ -89,6 +90,24 @@ Connection::FlushResult Connection::flush_ready_to(Connection& to) {
   }
   release_buffer_if_idle();
   return FlushResult::kDone;
+}
+
+bool Connection::flush_blocking(int timeout_ms) {
+  while (!out_.empty()) {
+    ssize_t n = ::send(socket_.fd(), out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{socket_.fd(), POLLOUT, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 bool Connection::send_local(std::string_view bytes) {

@@ -33,6 +33,8 @@ class Connection {
   // Queue bytes pooler generated (errors, auth, admin results) and try to send them now.
   // Returns false if the socket failed.
   bool send_local(std::string_view bytes);
+  // Sends out_ now, waiting for the socket if needed (takeover only: the loop is suspended).
+  bool flush_blocking(int timeout_ms);
   bool has_pending_output() const { return !out_.empty(); }
 
  protected:
@@ -53,7 +55,8 @@ class Connection {
   virtual void on_readable() = 0;
   virtual void on_writable();  // flushes out_, then lets the peer flush into us
   virtual Connection* forward_source() { return nullptr; }  // who forwards into us
-  virtual void on_source_drained() {}                       // the peer's ready bytes all went out
+  virtual void on_source_drained() {}  // the peer's ready bytes all went out
+  virtual bool reading_allowed() const { return true; }
 
   static void read_cb(evutil_socket_t, short, void* arg);
   static void write_cb(evutil_socket_t, short, void* arg);

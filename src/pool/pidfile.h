@@ -10,6 +10,8 @@ namespace pooler::pool {
 class Pidfile {
  public:
   static Result<Pidfile> create(const std::string& path);
+  // Before binding anything: a pidfile naming a live process means another pooler runs.
+  static Result<void> check_not_running(const std::string& path);
   Pidfile(Pidfile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
   Pidfile& operator=(Pidfile&&) = delete;
   ~Pidfile();

@@ -41,9 +41,14 @@ void Pool::wait_for_welcome(ClientConnection* client) {
   client->state_ = ClientConnection::State::kWelcomeWait;
   client->request_time_ = Clock::now();
   welcome_clients_.push_back(client);
-  if (login_servers_.empty() && idle_servers_.empty()) {
+  // An adopted (takeover) server never showed us its login parameters: log in a new one.
+  if (login_servers_.empty()) {
     if (can_launch_server()) {
       launch_server();
+    } else if (!idle_servers_.empty() && !pooler_.paused() && !db_->paused) {
+      // Full of adopted servers: trade one for a fresh login that shows the parameters.
+      pooler_.close_server(idle_servers_.front(), "making room for a login (welcome parameters)");
+      if (login_servers_.empty() && can_launch_server()) launch_server();
     } else if (server_count() == 0 && !last_login_error_.empty()) {
       client->fatal(sqlstate::kConnectionFailure,
                     "server login has been failing, try again later (server_login_retry): " +
@@ -85,7 +90,7 @@ void Pool::request_server(ClientConnection* client) {
 }
 
 void Pool::assign_servers() {
-  if (pooler_.paused() || pooler_.suspended() || db_->paused) return;
+  if (pooler_.paused() || db_->paused) return;
   const auto now = Clock::now();
   while (!waiting_clients_.empty() && !idle_servers_.empty()) {
     ServerConnection* server = idle_servers_.back();  // LIFO: the warmest server
@@ -113,7 +118,7 @@ void Pool::assign_servers() {
 
 bool Pool::can_launch_server() const {
   const config::Settings& s = pooler_.settings();
-  if (pooler_.shutting_down() || pooler_.paused() || pooler_.suspended() || db_->paused) {
+  if (pooler_.shutting_down() || pooler_.paused() || db_->paused) {
     return false;
   }
   if (!last_login_error_.empty() &&
@@ -183,6 +188,12 @@ void Pool::launch_servers_if_needed() {
     if (can_launch_server()) launch_server();
   }
   while (server_count() < min_pool_size() && can_launch_server()) launch_server();
+}
+
+void Pool::adopt_server(ServerConnection* server) {
+  idle_servers_.push_back(server);
+  db_->server_count++;
+  server_user_->server_count++;
 }
 
 void Pool::server_logged_in(ServerConnection* server) {

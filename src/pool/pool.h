@@ -53,6 +53,7 @@ class Pool {
 
   // Server state changes reported by ServerConnection.
   void server_logged_in(ServerConnection* server);
+  void adopt_server(ServerConnection* server);  // takeover: an idle server from the old process
   void server_login_failed(ServerConnection* server, const std::string& reason,
                            const char* sqlstate);
   void server_idle(ServerConnection* server);  // finished reset/login: hand out or idle

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "admin/admin_console.h"
 #include "auth/crypto.h"
@@ -109,11 +110,15 @@ void Pooler::apply_config() {
 
 Result<void> Pooler::bind_listeners() {
   const config::Settings& s = config_.settings;
+  for (const auto& l : inherited_) {
+    POOLER_LOG(log_, LogLevel::kDebug, "inherited listener fd %d (%s): %s", l.socket.fd(),
+               l.name.c_str(), l.address.c_str());
+  }
   // Listeners systemd passed in are adopted by their real address; only the rest is bound.
   auto adopt = [&](const std::string& address) -> bool {
     for (auto it = inherited_.begin(); it != inherited_.end(); ++it) {
       if (it->address != address) continue;
-      POOLER_LOG(log_, LogLevel::kLog, "adopted listener fd %d (%s) for %s from systemd",
+      POOLER_LOG(log_, LogLevel::kLog, "adopted inherited listener fd %d (%s) for %s",
                  it->socket.fd(), it->name.c_str(), address.c_str());
       listeners_.push_back(
           std::make_unique<Listener>(*this, std::move(it->socket), address, it->is_unix));
@@ -140,7 +145,8 @@ Result<void> Pooler::bind_listeners() {
     listeners_.push_back(
         std::make_unique<Listener>(*this, std::move(r->socket), r->description, false));
   }
-  if (!s.unix_socket_dir.empty()) {
+  if (!s.unix_socket_dir.empty() &&
+      !adopt(systemd::unix_listen_address(s.unix_socket_dir, s.listen_port))) {
     auto r =
         bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode, s.listen_backlog);
     if (!r) return make_error(r.error().message);
@@ -329,6 +335,15 @@ ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, std::string
 
 void Pooler::close_client(ClientConnection* client, const char* reason) {
   if (client->closing_) return;
+  if (client == suspender_) {
+    suspender_ = nullptr;
+    if (suspended_ && !exiting_for_takeover_) {
+      POOLER_LOG(log_, LogLevel::kWarning,
+                 "takeover connection lost before SHUTDOWN (%s): resuming normal operation",
+                 quiescent() ? "all connections were quiet" : busy_reason().c_str());
+      suspend_all(false);
+    }
+  }
   if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
     auto age =
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - client->connect_time());
@@ -535,8 +550,9 @@ void Pooler::pause_all(bool pause) {
   }
 }
 
-void Pooler::suspend_all(bool suspend) {
+void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   suspended_ = suspend;
+  suspender_ = suspend ? by : nullptr;
   for (auto& l : listeners_) {
     if (suspend) {
       l->disable();
@@ -544,9 +560,178 @@ void Pooler::suspend_all(bool suspend) {
       l->enable();
     }
   }
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (suspend) {
+      if (!c->reading_allowed()) c->stop_reading();
+    } else {
+      c->start_reading();
+    }
+  });
   if (!suspend) {
+    clients_.for_each_safe([&](ClientConnection* c) { c->process_input(); });
     for (auto& [key, pool] : pools_) pool->maintenance(Clock::now());
   }
+  notify_server_state_changed();
+}
+
+bool Pooler::quiescent() const { return busy_reason().empty(); }
+
+std::string Pooler::busy_reason() const {
+  for (ClientConnection* c : clients_) {
+    if (c->is_admin()) continue;
+    switch (c->state()) {
+      case ClientConnection::State::kIdle:
+        if (!c->quiescent()) return c->label() + " has buffered bytes";
+        break;
+      case ClientConnection::State::kActive:
+        // Session mode: the pair moves together when no query is running.
+        if (!c->quiescent()) return c->label() + " has buffered bytes";
+        if (!c->server() || c->server()->state() != ServerConnection::State::kLinked ||
+            !c->server()->at_transaction_boundary()) {
+          return c->label() + " is in a transaction";
+        }
+        break;
+      default:
+        return c->label() + " is " + c->state_name();
+    }
+  }
+  for (ServerConnection* s : servers_) {
+    if (s->state() != ServerConnection::State::kIdle &&
+        s->state() != ServerConnection::State::kLinked) {
+      return std::string("a server is ") + s->state_name();
+    }
+    if (s->has_pending_output() || s->ready_ != 0 || !s->in_.empty()) {
+      return "a server has buffered bytes";
+    }
+  }
+  return {};
+}
+
+std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
+  using takeover::ConnectionRecord;
+  std::vector<ConnectionRecord> out;
+  for (const auto& l : listeners_) {
+    ConnectionRecord r;
+    r.fd = l->fd();
+    r.task = ConnectionRecord::Task::kListener;
+    PeerAddress a = local_address_of(l->fd());
+    r.addr = l->is_unix() ? "unix" : a.host;
+    r.port = l->is_unix() ? config_.settings.listen_port : a.port;
+    out.push_back(std::move(r));
+  }
+  auto params = [](ConnectionRecord& r, const ParameterSet& p) {
+    r.client_encoding = p.get(TrackedParam::kClientEncoding);
+    r.std_strings = p.get(TrackedParam::kStandardConformingStrings);
+    r.datestyle = p.get(TrackedParam::kDateStyle);
+    r.timezone = p.get(TrackedParam::kTimeZone);
+  };
+  for (ClientConnection* c : clients_) {
+    if (c->is_admin() || c->closing() || !c->pool()) continue;
+    ConnectionRecord r;
+    r.fd = c->fd();
+    r.task = ConnectionRecord::Task::kClient;
+    r.user = c->user_name();
+    r.database = c->db_name();
+    r.addr = c->from_unix_socket() ? "unix" : c->address().host;
+    r.port = c->address().port;
+    r.cancel = ConnectionRecord::pack_cancel(c->cancel_key().pid, c->cancel_key().secret);
+    r.link = c->server() ? c->server()->fd() : 0;
+    params(r, c->params());
+    out.push_back(std::move(r));
+  }
+  for (ServerConnection* s : servers_) {
+    if (s->closing()) continue;
+    ConnectionRecord r;
+    r.fd = s->fd();
+    r.task = ConnectionRecord::Task::kServer;
+    r.user = s->pool().user().name;
+    r.database = s->pool().db().name;
+    r.addr = s->address().host;
+    r.port = s->address().port;
+    r.cancel = ConnectionRecord::pack_cancel(s->backend_pid(), s->backend_key());
+    r.link = s->client() ? s->client()->fd() : 0;
+    params(r, s->params());
+    const PoolUser& u = s->pool().user();
+    if (u.scram_client_key && u.scram_server_key) {
+      r.scram_client_key.assign(reinterpret_cast<const char*>(u.scram_client_key->data()), 32);
+      r.scram_server_key.assign(reinterpret_cast<const char*>(u.scram_server_key->data()), 32);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
+                           std::vector<Socket> sockets) {
+  using takeover::ConnectionRecord;
+  std::map<int, ServerConnection*> servers_by_old_fd;
+  std::map<int, ClientConnection*> clients_by_old_fd;
+  size_t dropped = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    ConnectionRecord& r = records[i];
+    if (r.task != ConnectionRecord::Task::kServer) continue;
+    Database* db = find_database(r.database);
+    if (!db) {
+      ++dropped;  // database gone from the new config: Socket closes it
+      continue;
+    }
+    Pool& pool = pool_for(*db, r.user);
+    auto* server = new ServerConnection(*this, std::move(sockets[i]), pool);
+    servers_.push_back(server);
+    server->adopt(r);
+    pool.adopt_server(server);
+    if (r.scram_client_key.size() == 32 && r.scram_server_key.size() == 32) {
+      PoolUser& u = pool.user();
+      u.scram_client_key.emplace();
+      u.scram_server_key.emplace();
+      memcpy(u.scram_client_key->data(), r.scram_client_key.data(), 32);
+      memcpy(u.scram_server_key->data(), r.scram_server_key.data(), 32);
+    }
+    servers_by_old_fd[r.fd] = server;
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    ConnectionRecord& r = records[i];
+    if (r.task != ConnectionRecord::Task::kClient) continue;
+    Database* db = find_database(r.database);
+    if (!db) {
+      ++dropped;
+      continue;
+    }
+    Pool& pool = pool_for(*db, r.user);
+    auto* client = new ClientConnection(*this, std::move(sockets[i]), r.addr == "unix");
+    clients_.push_back(client);
+    client->adopt(r, pool);
+    clients_by_old_fd[r.fd] = client;
+    auto linked = servers_by_old_fd.find(r.link);
+    if (r.link != 0 && linked != servers_by_old_fd.end()) {
+      // Session pooling: the server moves with its client, temp tables and all.
+      linked->second->adopt_link(client);
+    }
+  }
+  POOLER_LOG(log_, LogLevel::kLog, "takeover: adopted %zu clients and %zu servers (%zu dropped)",
+             clients_by_old_fd.size(), servers_by_old_fd.size(), dropped);
+  return {};
+}
+
+void Pooler::exit_for_takeover() {
+  exiting_for_takeover_ = true;
+  POOLER_LOG(log_, LogLevel::kLog, "takeover: handing over, closing our copies of all sockets");
+  // Plain close(): no Terminate, no shutdown(), no error to clients. The sockets live on
+  // in the new process.
+  clients_.for_each_safe([&](ClientConnection* c) {
+    c->closing_ = true;
+    c->read_event_.reset();
+    c->write_event_.reset();
+    c->socket_.reset();
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    s->closing_ = true;
+    s->read_event_.reset();
+    s->write_event_.reset();
+    s->socket_.reset();
+  });
+  listeners_.clear();
+  loop_.break_loop();
 }
 
 void Pooler::begin_shutdown(bool fast) {

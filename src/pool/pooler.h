@@ -20,6 +20,7 @@
 #include "pool/pool.h"
 #include "pool/server_connection.h"
 #include "systemd/listen_fds.h"
+#include "takeover/connection_record.h"
 #include "systemd/notifier.h"
 
 namespace pooler::admin {
@@ -72,7 +73,22 @@ class Pooler {
   bool shutting_down() const { return shutdown_ != Shutdown::kNone; }
   void pause_all(bool pause);
   bool paused() const { return paused_; }
-  void suspend_all(bool suspend);
+  // SUSPEND: stop accepting and stop reading from clients; buffered work drains. Used by
+  // the online takeover. `by` is the admin client that asked: if it goes away before
+  // SHUTDOWN, the takeover failed and we resume by ourselves.
+  void suspend_all(bool suspend, ClientConnection* by = nullptr);
+  // Every client and server is quiet: nothing buffered, no query running, no login.
+  bool quiescent() const;
+  std::string busy_reason() const;  // what keeps the pooler from being quiescent, or ""
+
+  // The SHOW FDS records of every listener, logged-in client and server.
+  std::vector<takeover::ConnectionRecord> takeover_records() const;
+  // SHUTDOWN from the takeover peer: close our copies of every fd without a word on the
+  // wire (the new process owns the connections now) and leave the loop.
+  void exit_for_takeover();
+  // Rebuild connections received from an old process (takeover), before the loop runs.
+  Result<void> adopt(std::vector<takeover::ConnectionRecord> records,
+                     std::vector<Socket> sockets);
   bool suspended() const { return suspended_; }
 
   // Lookups for clients logging in.
@@ -158,6 +174,8 @@ class Pooler {
   Shutdown shutdown_ = Shutdown::kNone;
   bool paused_ = false;
   bool suspended_ = false;
+  ClientConnection* suspender_ = nullptr;
+  bool exiting_for_takeover_ = false;
   int exit_code_ = 0;
   Event sighup_, sigterm_, sigint_, sigusr1_, sigusr2_;
   Event maintenance_timer_;

@@ -60,6 +60,26 @@ void ServerConnection::start_connect(bool in_progress) {
   }
 }
 
+void ServerConnection::adopt(const takeover::ConnectionRecord& r) {
+  address_ = peer_address_of(fd());
+  backend_pid_ = r.cancel_pid();
+  backend_key_ = r.cancel_key();
+  if (!r.client_encoding.empty()) params_.set(TrackedParam::kClientEncoding, r.client_encoding);
+  if (!r.std_strings.empty()) params_.set(TrackedParam::kStandardConformingStrings, r.std_strings);
+  if (!r.datestyle.empty()) params_.set(TrackedParam::kDateStyle, r.datestyle);
+  if (!r.timezone.empty()) params_.set(TrackedParam::kTimeZone, r.timezone);
+  state_ = State::kIdle;
+  last_used_ = Clock::now();
+  start_reading();
+}
+
+void ServerConnection::adopt_link(ClientConnection* client) {
+  client_ = client;
+  state_ = State::kLinked;
+  pool_->server_linked(this);
+  client->on_server_linked(this);
+}
+
 void ServerConnection::on_connected() {
   int err = pending_connect_error(fd());
   if (err != 0) {

@@ -8,6 +8,7 @@
 #include "auth/scram_server.h"
 #include "pool/connection.h"
 #include "pool/parameter_set.h"
+#include "takeover/connection_record.h"
 
 namespace pooler::pool {
 
@@ -54,7 +55,10 @@ class ServerConnection final : public Connection {
     return pending_ready_ == 0 && !unsynced_ && tx_status_ == 'I' && stream_remaining_ == 0;
   }
 
-  void start_connect(bool in_progress);  // socket connecting (non-blocking)
+  void start_connect(bool in_progress);
+  // Takeover: an already logged-in server from the old process, idle until linked.
+  void adopt(const takeover::ConnectionRecord& record);
+  void adopt_link(ClientConnection* client);  // socket connecting (non-blocking)
   // Give this idle server to `client`; syncs parameters first if they differ.
   void link(ClientConnection* client);
   // The client is gone or done with us: run the reset query if needed, then idle.

@@ -63,6 +63,14 @@ Result<std::vector<InheritedListener>> take_listen_fds() {
   return out;
 }
 
+std::string address_of_listener(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  bool is_unix = false;
+  return describe(ss, len, &is_unix);
+}
+
 std::vector<std::string> tcp_listen_addresses(const std::string& host, int port) {
   std::vector<std::string> out;
   addrinfo hints{};

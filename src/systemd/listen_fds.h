@@ -21,6 +21,9 @@ Result<std::vector<InheritedListener>> take_listen_fds();
 
 // The canonical address pooler would bind for a listen_addr entry or the unix socket, in
 // the same form as InheritedListener::address, for matching.
+// getsockname() of a listening socket, in the same form.
+std::string address_of_listener(int fd);
+
 std::vector<std::string> tcp_listen_addresses(const std::string& host, int port);
 std::string unix_listen_address(const std::string& dir, int port);
 

@@ -1,0 +1,86 @@
+#include "takeover/show_fds.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "protocol/message_builder.h"
+
+namespace pooler::takeover {
+
+namespace {
+Result<void> send_all(int sock, std::string_view bytes, int fd_to_pass, int timeout_ms) {
+  bool fd_sent = fd_to_pass < 0;
+  while (!bytes.empty()) {
+    msghdr msg{};
+    iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (!fd_sent) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+    }
+    ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n > 0) {
+      fd_sent = true;
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{sock, POLLOUT, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return make_error("SHOW FDS: peer stopped reading");
+      continue;
+    }
+    return make_error(std::string("SHOW FDS: sendmsg: ") + strerror(errno));
+  }
+  return {};
+}
+}  // namespace
+
+Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records,
+                           int timeout_ms) {
+  std::string head;
+  std::vector<protocol::Column> columns;
+  for (size_t i = 0; i < std::size(kShowFdsColumns); ++i) {
+    uint32_t oid = 25;  // text
+    if (i == 0 || i == 5 || i == 7) oid = 23;  // fd, port, link: int4
+    if (i == 6) oid = 20;                      // cancel: int8
+    if (i >= 13) oid = 17;                     // scram keys: bytea
+    columns.push_back({kShowFdsColumns[i], oid, -1});
+  }
+  protocol::append_row_description(head, columns);
+  if (auto r = send_all(sock, head, -1, timeout_ms); !r) return r;
+  for (const ConnectionRecord& record : records) {
+    auto values = row_from_record(record);
+    std::vector<std::optional<std::string_view>> views;
+    for (const auto& v : values) {
+      views.push_back(v ? std::optional<std::string_view>(*v) : std::nullopt);
+    }
+    std::string row;
+    protocol::append_data_row(row, views);
+    if (auto r = send_all(sock, row, record.fd, timeout_ms); !r) return r;
+  }
+  std::string tail;
+  protocol::append_command_complete(tail, "SHOW");
+  protocol::append_ready_for_query(tail, 'I');
+  return send_all(sock, tail, -1, timeout_ms);
+}
+
+bool peer_has_our_uid(int sock) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+  return cred.uid == geteuid();
+}
+
+}  // namespace pooler::takeover

@@ -1,0 +1,46 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/result.h"
+#include "core/socket.h"
+#include "takeover/connection_record.h"
+
+namespace pooler::takeover {
+
+// The new side of an online takeover (PgBouncer's -R): logs in to the old process over its
+// Unix socket as "pgbouncer", sends SUSPEND, receives every socket with SHOW FDS, and later
+// sends SHUTDOWN and waits for the old process to be gone. Works against pooler and
+// PgBouncer alike. Blocking I/O, bounded by takeover_timeout: it runs before the loop.
+class TakeoverClient {
+ public:
+  TakeoverClient(Logger& log, const config::Settings& settings);
+
+  // false: no old process (nothing listens on the socket) - start normally.
+  Result<bool> receive_sockets();
+
+  std::vector<ConnectionRecord>& records() { return records_; }
+  std::vector<Socket>& sockets() { return sockets_; }  // sockets_[i] belongs to records_[i]
+
+  // SHUTDOWN; then waits until the old process closed the connection and its pidfile is gone.
+  Result<void> shutdown_old(const std::string& pidfile);
+
+ private:
+  Result<void> login();
+  Result<void> simple_query(const std::string& sql, bool expect_fds);
+  Result<void> read_more();  // recvmsg into buf_, collecting passed fds
+  bool next_message(char* type, std::string* body);
+
+  Logger& log_;
+  const config::Settings& settings_;
+  std::string socket_path_;
+  Socket sock_;
+  std::string buf_;
+  std::vector<int> pending_fds_;  // received but not yet matched to a DataRow
+  std::vector<ConnectionRecord> records_;
+  std::vector<Socket> sockets_;
+};
+
+}  // namespace pooler::takeover
