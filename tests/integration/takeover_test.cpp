@@ -1,0 +1,180 @@
+// Online takeover (pooler -R): a second process takes listeners, clients and servers from a
+// running one over its Unix socket, and clients keep their connections.
+#include <signal.h>
+
+#include <thread>
+
+#include "pooler_test.h"
+
+namespace pooler_test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Takeover : public PoolerTest {
+ protected:
+  void TearDown() override {
+    if (new_pid_ > 0) {
+      if (HasFailure()) {
+        std::cerr << "---- new process log ----\n"
+                  << tail(read_file(new_log()), 60) << "\n---- end ----\n";
+      }
+      terminate(new_pid_, SIGTERM, 10s);
+    }
+    PoolerTest::TearDown();
+  }
+
+  std::string new_log() const { return pooler_dir_ + "/takeover.log"; }
+
+  // Starts `pooler -R` on the same config as the running pooler, as the same user.
+  pid_t start_takeover(const std::vector<std::string>& env = {}) {
+    pooler_dir_ = pooler().dir();
+    SpawnOptions options;
+    options.output_path = new_log();
+    options.env = env;
+    new_pid_ = spawn({PoolerProcess::binary(), "-v", "-R", pooler().ini_path()}, options);
+    return new_pid_;
+  }
+
+  // The old process exited and the new one is up and holds the pidfile.
+  void expect_handover_completes() {
+    ASSERT_TRUE(pooler().exits_within(20s)) << "old process did not exit";
+    ASSERT_TRUE(poll_until([&] {
+      return read_file(new_log()).find("old process killed, resuming work") != std::string::npos;
+    })) << read_file(new_log());
+    ASSERT_TRUE(still_running(new_pid_));
+  }
+
+  // The new process died at `point` on purpose; the old one must go on serving.
+  void expect_takeover_failure_leaves_old_serving(const std::string& point) {
+    PqClient idle = connect();
+    EXPECT_EQ("1", idle.value("SELECT 1"));
+    pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=" + point});
+    int status = wait_for_exit(pid, 30s);
+    new_pid_ = -1;
+    ASSERT_NE(-1, status) << "new process did not exit";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << "status " << status;
+    EXPECT_TRUE(poll_until([&] {
+      return pooler().log().find("resuming normal operation") != std::string::npos;
+    })) << pooler().log_tail();
+    EXPECT_EQ("2", idle.value("SELECT 2"));
+    PqClient fresh = connect();
+    EXPECT_EQ("3", fresh.value("SELECT 3"));
+  }
+
+  pid_t new_pid_ = -1;
+  std::string pooler_dir_;
+};
+
+TEST_F(Takeover, IdleAndTransactionClientsKeepTheirConnections) {
+  start_pooler();
+  PqClient idle = connect();
+  PqClient in_tx = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  in_tx.exec("BEGIN");
+  in_tx.exec("CREATE TEMP TABLE t_takeover (n int) ON COMMIT DROP");
+  std::string backend_before = in_tx.value("SELECT pg_backend_pid()");
+
+  start_takeover();
+  // The transaction is still open: SUSPEND waits for it; finishing it lets the hand-over go.
+  EXPECT_TRUE(
+      poll_until([&] { return pooler().log().find("takeover: SUSPEND") != std::string::npos; }));
+  in_tx.exec("INSERT INTO t_takeover VALUES (1)");
+  EXPECT_EQ(backend_before, in_tx.value("SELECT pg_backend_pid()"));
+  in_tx.exec("COMMIT");
+  expect_handover_completes();
+
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+  EXPECT_EQ("3", in_tx.value("SELECT 3"));
+  PqClient fresh = connect();
+  EXPECT_EQ("4", fresh.value("SELECT 4"));
+}
+
+TEST_F(Takeover, SessionClientKeepsItsServerAndTempTable) {
+  PoolerOptions options;
+  options.pool_mode = "session";
+  start_pooler(options);
+  PqClient client = connect();
+  client.exec("CREATE TEMP TABLE kept (n int)");
+  client.exec("INSERT INTO kept VALUES (42)");
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("42", client.value("SELECT n FROM kept"));
+}
+
+TEST_F(Takeover, CancelKeyIssuedBeforeStillCancelsAfter) {
+  start_pooler();
+  PqClient client = connect();
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  start_takeover();
+  expect_handover_completes();
+
+  ASSERT_EQ(1, PQsendQuery(client.raw(), "SELECT pg_sleep(30)"));
+  ASSERT_TRUE(poll_until([&] {
+    return pg().sql(
+               "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' "
+               "AND state = 'active'").scalar() == "1";
+  }));
+  PGcancel* cancel = PQgetCancel(client.raw());
+  char err[256];
+  EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
+  PQfreeCancel(cancel);
+  PGresult* r = PQgetResult(client.raw());
+  ASSERT_NE(nullptr, r);
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  EXPECT_STREQ("57014", state ? state : "(none)");
+  PQclear(r);
+  while ((r = PQgetResult(client.raw()))) PQclear(r);
+}
+
+TEST_F(Takeover, PgbenchRunsThroughTheHandOverWithoutFailures) {
+  PoolerOptions options;
+  options.default_pool_size = 5;
+  start_pooler(options);
+  SpawnOptions bench;
+  bench.as_test_user = false;
+  bench.output_path = pooler().dir() + "/pgbench.log";
+  bench.env = {"PGPASSWORD=" + password_of("alice")};
+  pid_t pgbench = spawn(
+      {"/usr/lib/postgresql/15/bin/pgbench", "-h", "127.0.0.1", "-p",
+       std::to_string(pooler().port()), "-U", "alice", "-c", "10", "-j", "2", "-T", "6", "app"},
+      bench);
+  ASSERT_TRUE(poll_until([&] { return pool_stat("sv_active") != ""; }));
+  std::this_thread::sleep_for(1s);  // let the load settle in; not a timing assertion
+  start_takeover();
+  expect_handover_completes();
+  int status = wait_for_exit(pgbench, 60s);
+  std::string out = read_file(pooler().dir() + "/pgbench.log");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_NE(out.find("number of failed transactions: 0 "), std::string::npos) << out;
+}
+
+TEST_F(Takeover, WithoutAnOldProcessItStartsNormally) {
+  start_pooler();
+  std::string ini = pooler().ini_path();
+  pooler().stop();
+  start_takeover();
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(new_log()).find("process up") != std::string::npos;
+  })) << read_file(new_log());
+  EXPECT_NE(read_file(new_log()).find("old process not found, try to continue normally"),
+            std::string::npos);
+}
+
+TEST_F(Takeover, NewProcessDyingAfterSuspendLeavesTheOldOneServing) {
+  start_pooler();
+  expect_takeover_failure_leaves_old_serving("suspend");
+}
+
+TEST_F(Takeover, NewProcessDyingDuringShowFdsLeavesTheOldOneServing) {
+  start_pooler();
+  expect_takeover_failure_leaves_old_serving("show_fds");
+}
+
+TEST_F(Takeover, NewProcessDyingBeforeShutdownLeavesTheOldOneServing) {
+  start_pooler();
+  expect_takeover_failure_leaves_old_serving("shutdown");
+}
+
+}  // namespace
+}  // namespace pooler_test
