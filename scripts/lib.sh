@@ -10,7 +10,7 @@ log() { printf '\n==> %s\n' "$*"; }
 install_packages() {
   local pkgs=(build-essential cmake pkg-config git
               libevent-dev libssl-dev libsystemd-dev
-              libgtest-dev libgmock-dev libpq-dev
+              libgtest-dev libgmock-dev libpq-dev pgbouncer
               postgresql-15 postgresql-client-15 postgresql-contrib
               util-linux procps clang clang-format libclang-rt-14-dev)
   local missing=()

@@ -244,8 +244,7 @@ bool AdminConsole::condition_met(const Waiter& w) const {
           needs_close(p->login_servers())) {
         return false;
       }
-    } else if (w.verb == "PAUSE" &&
-               (!p->active_servers().empty() || !p->used_servers().empty())) {
+    } else if (w.verb == "PAUSE" && (!p->active_servers().empty() || !p->used_servers().empty())) {
       return false;  // every server back from its transaction
     }
   }

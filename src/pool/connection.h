@@ -55,7 +55,7 @@ class Connection {
   virtual void on_readable() = 0;
   virtual void on_writable();  // flushes out_, then lets the peer flush into us
   virtual Connection* forward_source() { return nullptr; }  // who forwards into us
-  virtual void on_source_drained() {}  // the peer's ready bytes all went out
+  virtual void on_source_drained() {}                       // the peer's ready bytes all went out
   virtual bool reading_allowed() const { return true; }
 
   static void read_cb(evutil_socket_t, short, void* arg);

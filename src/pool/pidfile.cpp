@@ -14,8 +14,8 @@ Result<void> Pidfile::check_not_running(const std::string& path) {
   long pid = 0;
   if (in >> pid && pid > 0 && pid != getpid()) {
     if (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) {
-      return make_error("pidfile " + path + " names a running process (pid " +
-                        std::to_string(pid) + "): is pooler already running? (use --takeover)");
+      return make_error("pidfile " + path + " names a running process (pid " + std::to_string(pid) +
+                        "): is pooler already running? (use --takeover)");
     }
   }
   return {};

@@ -574,7 +574,9 @@ void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   notify_server_state_changed();
 }
 
-bool Pooler::quiescent() const { return busy_reason().empty(); }
+bool Pooler::quiescent() const {
+  return busy_reason().empty();
+}
 
 std::string Pooler::busy_reason() const {
   for (ClientConnection* c : clients_) {

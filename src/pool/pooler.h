@@ -20,8 +20,8 @@
 #include "pool/pool.h"
 #include "pool/server_connection.h"
 #include "systemd/listen_fds.h"
-#include "takeover/connection_record.h"
 #include "systemd/notifier.h"
+#include "takeover/connection_record.h"
 
 namespace pooler::admin {
 class AdminConsole;
@@ -87,8 +87,7 @@ class Pooler {
   // wire (the new process owns the connections now) and leave the loop.
   void exit_for_takeover();
   // Rebuild connections received from an old process (takeover), before the loop runs.
-  Result<void> adopt(std::vector<takeover::ConnectionRecord> records,
-                     std::vector<Socket> sockets);
+  Result<void> adopt(std::vector<takeover::ConnectionRecord> records, std::vector<Socket> sockets);
   bool suspended() const { return suspended_; }
 
   // Lookups for clients logging in.

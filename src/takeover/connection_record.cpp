@@ -9,9 +9,12 @@ namespace pooler::takeover {
 
 const char* task_name(ConnectionRecord::Task task) {
   switch (task) {
-    case ConnectionRecord::Task::kListener: return "pooler";
-    case ConnectionRecord::Task::kClient: return "client";
-    case ConnectionRecord::Task::kServer: return "server";
+    case ConnectionRecord::Task::kListener:
+      return "pooler";
+    case ConnectionRecord::Task::kClient:
+      return "client";
+    case ConnectionRecord::Task::kServer:
+      return "server";
   }
   return "client";
 }
@@ -86,13 +89,15 @@ RowParse record_from_row(const std::vector<std::optional<std::string>>& v) {
     return out;
   }
   if (!text(6).empty()) {
-    // PgBouncer prints the 8 cancel-key bytes as a signed int8.
+    // The 8 cancel-key bytes: PgBouncer prints them unsigned, int8 readers signed.
     int64_t signed_cancel = 0;
-    if (!parse_number(text(6), &signed_cancel)) {
+    if (parse_number(text(6), &r.cancel)) {
+    } else if (parse_number(text(6), &signed_cancel)) {
+      r.cancel = static_cast<uint64_t>(signed_cancel);
+    } else {
       out.error = "SHOW FDS: bad cancel \"" + text(6) + "\"";
       return out;
     }
-    r.cancel = static_cast<uint64_t>(signed_cancel);
   }
   if (!text(7).empty() && !parse_number(text(7), &r.link)) {
     out.error = "SHOW FDS: bad link \"" + text(7) + "\"";
@@ -126,7 +131,7 @@ std::vector<std::optional<std::string>> row_from_record(const ConnectionRecord& 
           opt(r.database),
           r.addr,
           std::to_string(r.port),
-          std::to_string(static_cast<int64_t>(r.cancel)),
+          std::to_string(r.cancel),  // unsigned, as PgBouncer prints it
           std::to_string(r.link),
           opt(r.client_encoding),
           opt(r.std_strings),

@@ -31,8 +31,8 @@ const char* task_name(ConnectionRecord::Task task);
 
 // The SHOW FDS column list, for the RowDescription and for parsing.
 inline constexpr std::string_view kShowFdsColumns[] = {
-    "fd",       "task",   "user",   "database",    "addr",
-    "port",     "cancel", "link",   "client_encoding", "std_strings",
+    "fd",        "task",     "user",     "database",         "addr",
+    "port",      "cancel",   "link",     "client_encoding",  "std_strings",
     "datestyle", "timezone", "password", "scram_client_key", "scram_server_key"};
 
 // Text-format values of one DataRow (nullopt = NULL) -> record. Pure; errors name the column.

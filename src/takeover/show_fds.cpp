@@ -47,12 +47,11 @@ Result<void> send_all(int sock, std::string_view bytes, int fd_to_pass, int time
 }
 }  // namespace
 
-Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records,
-                           int timeout_ms) {
+Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms) {
   std::string head;
   std::vector<protocol::Column> columns;
   for (size_t i = 0; i < std::size(kShowFdsColumns); ++i) {
-    uint32_t oid = 25;  // text
+    uint32_t oid = 25;                         // text
     if (i == 0 || i == 5 || i == 7) oid = 23;  // fd, port, link: int4
     if (i == 6) oid = 20;                      // cancel: int8
     if (i >= 13) oid = 17;                     // scram keys: bytea

@@ -10,8 +10,7 @@ namespace pooler::takeover {
 // with sendmsg() carrying its socket as SCM_RIGHTS, then CommandComplete and
 // ReadyForQuery. Blocks (bounded by `timeout_ms` per write) because the process is
 // suspended anyway and the order of bytes and fds must not interleave with anything else.
-Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records,
-                           int timeout_ms);
+Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms);
 
 // True if the peer of a Unix socket runs with our own effective uid (SO_PEERCRED).
 bool peer_has_our_uid(int sock);

@@ -26,8 +26,7 @@ void maybe_abort_at(const char* point) {
 
 TakeoverClient::TakeoverClient(Logger& log, const config::Settings& settings)
     : log_(log), settings_(settings) {
-  socket_path_ =
-      settings.unix_socket_dir + "/.s.PGSQL." + std::to_string(settings.listen_port);
+  socket_path_ = settings.unix_socket_dir + "/.s.PGSQL." + std::to_string(settings.listen_port);
 }
 
 Result<bool> TakeoverClient::receive_sockets() {
@@ -50,8 +49,7 @@ Result<bool> TakeoverClient::receive_sockets() {
     return make_error("takeover: connect to " + socket_path_ + ": " + strerror(errno));
   }
   const auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(
-      settings_.takeover_timeout.count() > 0 ? settings_.takeover_timeout
-                                             : config::Seconds(5));
+      settings_.takeover_timeout.count() > 0 ? settings_.takeover_timeout : config::Seconds(5));
   timeval tv{static_cast<time_t>(timeout.count() / 1000000),
              static_cast<suseconds_t>(timeout.count() % 1000000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -73,7 +71,8 @@ Result<void> TakeoverClient::login() {
   std::vector<std::pair<std::string, std::string>> params = {{"user", "pgbouncer"},
                                                              {"database", "pgbouncer"}};
   protocol::append_startup_message(out, params);
-  if (::send(sock_.fd(), out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+  if (::send(sock_.fd(), out.data(), out.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(out.size())) {
     return make_error(std::string("takeover: send startup: ") + strerror(errno));
   }
   for (;;) {
@@ -145,7 +144,8 @@ bool TakeoverClient::next_message(char* type, std::string* body) {
 Result<void> TakeoverClient::simple_query(const std::string& sql, bool expect_fds) {
   std::string out;
   protocol::append_query(out, sql);
-  if (::send(sock_.fd(), out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+  if (::send(sock_.fd(), out.data(), out.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(out.size())) {
     return make_error("takeover: send " + sql + ": " + strerror(errno));
   }
   std::string error;

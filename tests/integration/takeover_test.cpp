@@ -1,7 +1,9 @@
 // Online takeover (pooler -R): a second process takes listeners, clients and servers from a
 // running one over its Unix socket, and clients keep their connections.
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "pooler_test.h"
@@ -27,18 +29,20 @@ class Takeover : public PoolerTest {
   std::string new_log() const { return pooler_dir_ + "/takeover.log"; }
 
   // Starts `pooler -R` on the same config as the running pooler, as the same user.
-  pid_t start_takeover(const std::vector<std::string>& env = {}) {
+  pid_t start_takeover(const std::vector<std::string>& env = {},
+                       const std::string& binary = PoolerProcess::binary()) {
     pooler_dir_ = pooler().dir();
     SpawnOptions options;
     options.output_path = new_log();
     options.env = env;
-    new_pid_ = spawn({PoolerProcess::binary(), "-v", "-R", pooler().ini_path()}, options);
+    new_pid_ = spawn({binary, "-v", "-R", pooler().ini_path()}, options);
     return new_pid_;
   }
 
   // The old process exited and the new one is up and holds the pidfile.
   void expect_handover_completes() {
     ASSERT_TRUE(pooler().exits_within(20s)) << "old process did not exit";
+    // PgBouncer and pooler both log this line once the old process is gone.
     ASSERT_TRUE(poll_until([&] {
       return read_file(new_log()).find("old process killed, resuming work") != std::string::npos;
     })) << read_file(new_log());
@@ -112,8 +116,9 @@ TEST_F(Takeover, CancelKeyIssuedBeforeStillCancelsAfter) {
   ASSERT_EQ(1, PQsendQuery(client.raw(), "SELECT pg_sleep(30)"));
   ASSERT_TRUE(poll_until([&] {
     return pg().sql(
-               "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' "
-               "AND state = 'active'").scalar() == "1";
+                   "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' "
+                   "AND state = 'active'")
+               .scalar() == "1";
   }));
   PGcancel* cancel = PQgetCancel(client.raw());
   char err[256];
@@ -174,6 +179,66 @@ TEST_F(Takeover, NewProcessDyingDuringShowFdsLeavesTheOldOneServing) {
 TEST_F(Takeover, NewProcessDyingBeforeShutdownLeavesTheOldOneServing) {
   start_pooler();
   expect_takeover_failure_leaves_old_serving("shutdown");
+}
+
+// Migration from PgBouncer 1.18 (Debian's package) and back: the same ini, the same port
+// and socket dir. PgBouncer's SUSPEND waits for clients queued on a full pool, which can
+// never finish while it stops reading linked clients, so the pool is as large as the load.
+constexpr const char* kPgBouncer = "/usr/sbin/pgbouncer";
+
+class TakeoverWithPgBouncer : public Takeover {
+ protected:
+  void SetUp() override {
+    if (access(kPgBouncer, X_OK) != 0) GTEST_FAIL() << kPgBouncer << " is not installed";
+  }
+  // Runs pgbench with 5 clients for 5 s against the current port in the background.
+  pid_t start_pgbench() {
+    SpawnOptions bench;
+    bench.as_test_user = false;
+    bench.output_path = pooler().dir() + "/pgbench.log";
+    bench.env = {"PGPASSWORD=" + password_of("alice")};
+    return spawn(
+        {"/usr/lib/postgresql/15/bin/pgbench", "-h", "127.0.0.1", "-p",
+         std::to_string(pooler().port()), "-U", "alice", "-c", "5", "-j", "1", "-T", "5", "app"},
+        bench);
+  }
+  void expect_pgbench_clean(pid_t pgbench) {
+    int status = wait_for_exit(pgbench, 60s);
+    std::string out = read_file(pooler().dir() + "/pgbench.log");
+    ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    EXPECT_NE(out.find("number of failed transactions: 0 "), std::string::npos) << out;
+  }
+};
+
+TEST_F(TakeoverWithPgBouncer, PoolerTakesOverFromPgBouncerUnderLoad) {
+  PoolerOptions options;
+  options.default_pool_size = 10;
+  setenv("POOLER_TEST_BINARY", kPgBouncer, 1);
+  start_pooler(options);  // this "pooler" is PgBouncer
+  unsetenv("POOLER_TEST_BINARY");
+  PqClient idle = pooler().connect();
+  ASSERT_TRUE(idle.ok()) << idle.connect_error();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  pid_t pgbench = start_pgbench();
+  std::this_thread::sleep_for(1s);  // let the load start; not a timing assertion
+  start_takeover({}, PoolerProcess::binary());
+  expect_handover_completes();
+  expect_pgbench_clean(pgbench);
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+}
+
+TEST_F(TakeoverWithPgBouncer, PgBouncerTakesOverFromPoolerUnderLoad) {
+  PoolerOptions options;
+  options.default_pool_size = 10;
+  start_pooler(options);
+  PqClient idle = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  pid_t pgbench = start_pgbench();
+  std::this_thread::sleep_for(1s);  // let the load start; not a timing assertion
+  start_takeover({}, kPgBouncer);
+  expect_handover_completes();
+  expect_pgbench_clean(pgbench);
+  EXPECT_EQ("2", idle.value("SELECT 2"));
 }
 
 }  // namespace
