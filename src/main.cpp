@@ -18,6 +18,7 @@
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
+#include "takeover/systemd_reload.h"
 #include "takeover/takeover_client.h"
 
 namespace {
@@ -154,96 +155,120 @@ int main(int argc, char** argv) {
     if (!daemonize(&error)) return fail(1, error);
   }
 
-  auto inherited = pooler::systemd::take_listen_fds();
-  if (!inherited) return fail(1, "socket activation: " + inherited.error().message);
-
-  if (!takeover && !config.settings.pidfile.empty()) {
-    if (auto r = pooler::pool::Pidfile::check_not_running(config.settings.pidfile); !r) {
-      return fail(1, r.error().message);
-    }
-  }
-  // Online takeover: everything the old process holds comes over its Unix socket. If this
-  // fails before SHUTDOWN, the old process notices our connection drop and resumes.
-  std::optional<pooler::takeover::TakeoverClient> takeover_client;
-  bool taking_over = false;
-  if (takeover) {
-    takeover_client.emplace(log, config.settings);
-    auto got = takeover_client->receive_sockets();
-    if (!got) return fail(1, got.error().message);
-    taking_over = got.value();
-  }
-  std::vector<pooler::systemd::InheritedListener> listeners = std::move(inherited.value());
-  std::vector<pooler::takeover::ConnectionRecord> records;
-  std::vector<pooler::Socket> sockets;
-  if (taking_over) {
-    auto& recs = takeover_client->records();
-    auto& socks = takeover_client->sockets();
-    for (size_t i = 0; i < recs.size(); ++i) {
-      if (recs[i].task == pooler::takeover::ConnectionRecord::Task::kListener) {
-        pooler::systemd::InheritedListener l;
-        l.name = "takeover";
-        l.is_unix = recs[i].addr == "unix";
-        l.address = pooler::systemd::address_of_listener(socks[i].fd());
-        l.socket = std::move(socks[i]);
-        listeners.push_back(std::move(l));
-      } else {
-        records.push_back(std::move(recs[i]));
-        sockets.push_back(std::move(socks[i]));
-      }
-    }
-  }
-
-  pooler::EventLoop loop;
-  pooler::pool::Pooler pooler(loop, log, std::move(config));
-  pooler.set_notifier(&notifier);
-  pooler.set_inherited_listeners(std::move(listeners));
-  if (auto r = pooler.start(); !r) return fail(1, r.error().message);
-  if (taking_over) {
-    if (auto r = pooler.adopt(std::move(records), std::move(sockets)); !r) {
-      return fail(1, r.error().message);
-    }
-    if (auto r = takeover_client->shutdown_old(pooler.settings().pidfile); !r) {
-      return fail(1, r.error().message);
-    }
-  }
-
-  // Ready means: config loaded, listeners live, admin console answering. The pidfile is
-  // written then too, so whoever waits for it can connect at once.
-  std::optional<pooler::pool::Pidfile> pidfile;
-  const std::string pidfile_path = pooler.settings().pidfile;
-  bool ready_failed = false;
-  auto become_ready = [&]() {
-    if (!pidfile_path.empty()) {
-      auto pf = pooler::pool::Pidfile::create(pidfile_path);
-      if (!pf) {
-        fail(1, pf.error().message);
-        ready_failed = true;
-        loop.break_loop();
-        return;
-      }
-      pidfile.emplace(std::move(pf.value()));
-    }
-    notifier.ready();
-    POOLER_LOG(log, pooler::LogLevel::kLog, "process up: pooler %s, pid %d", POOLER_VERSION,
-               static_cast<int>(getpid()));
-  };
-  // Test hook: delay READY=1 after the listeners are live (proves ordering in tests).
-  pooler::Event ready_timer;
-  const char* delay = getenv("POOLER_TEST_READY_DELAY_MS");
-  if (delay && atoi(delay) > 0) {
-    struct Hook {
-      static void fire(evutil_socket_t, short, void* arg) {
-        (*static_cast<decltype(become_ready)*>(arg))();
-      }
+  // Everything from here runs in the daemon: directly, or in the double-forked new main
+  // process when systemd's ExecReload runs the takeover. status_fd (or -1) receives "ok"
+  // once the hand-over is complete, or the reason it failed.
+  auto daemon_main = [&](int status_fd) -> int {
+    auto report = [&](const std::string& text) {
+      if (status_fd < 0) return;
+      std::string line = text + "\n";
+      (void)!write(status_fd, line.data(), line.size());
+      close(status_fd);
+      status_fd = -1;
     };
-    ready_timer.assign(loop, -1, 0, &Hook::fire, &become_ready);
-    ready_timer.add(std::chrono::milliseconds(atoi(delay)));
-  } else {
-    become_ready();
+    auto fail_daemon = [&](int exit_code, const std::string& reason) {
+      report("fail: " + reason);
+      return fail(exit_code, reason);
+    };
+    auto inherited = pooler::systemd::take_listen_fds();
+    if (!inherited) return fail_daemon(1, "socket activation: " + inherited.error().message);
+
+    if (!takeover && !config.settings.pidfile.empty()) {
+      if (auto r = pooler::pool::Pidfile::check_not_running(config.settings.pidfile); !r) {
+        return fail_daemon(1, r.error().message);
+      }
+    }
+    // Online takeover: everything the old process holds comes over its Unix socket. If this
+    // fails before SHUTDOWN, the old process notices our connection drop and resumes.
+    std::optional<pooler::takeover::TakeoverClient> takeover_client;
+    bool taking_over = false;
+    if (takeover) {
+      takeover_client.emplace(log, config.settings);
+      auto got = takeover_client->receive_sockets();
+      if (!got) return fail_daemon(1, got.error().message);
+      taking_over = got.value();
+    }
+    std::vector<pooler::systemd::InheritedListener> listeners = std::move(inherited.value());
+    std::vector<pooler::takeover::ConnectionRecord> records;
+    std::vector<pooler::Socket> sockets;
+    if (taking_over) {
+      auto& recs = takeover_client->records();
+      auto& socks = takeover_client->sockets();
+      for (size_t i = 0; i < recs.size(); ++i) {
+        if (recs[i].task == pooler::takeover::ConnectionRecord::Task::kListener) {
+          pooler::systemd::InheritedListener l;
+          l.name = "takeover";
+          l.is_unix = recs[i].addr == "unix";
+          l.address = pooler::systemd::address_of_listener(socks[i].fd());
+          l.socket = std::move(socks[i]);
+          listeners.push_back(std::move(l));
+        } else {
+          records.push_back(std::move(recs[i]));
+          sockets.push_back(std::move(socks[i]));
+        }
+      }
+    }
+
+    pooler::EventLoop loop;
+    pooler::pool::Pooler pooler(loop, log, std::move(config));
+    pooler.set_notifier(&notifier);
+    pooler.set_inherited_listeners(std::move(listeners));
+    if (auto r = pooler.start(); !r) return fail_daemon(1, r.error().message);
+    if (taking_over) {
+      if (auto r = pooler.adopt(std::move(records), std::move(sockets)); !r) {
+        return fail_daemon(1, r.error().message);
+      }
+      if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);
+      if (auto r = takeover_client->shutdown_old(pooler.settings().pidfile); !r) {
+        return fail_daemon(1, r.error().message);
+      }
+    }
+
+    // Ready means: config loaded, listeners live, admin console answering. The pidfile is
+    // written then too, so whoever waits for it can connect at once.
+    std::optional<pooler::pool::Pidfile> pidfile;
+    const std::string pidfile_path = pooler.settings().pidfile;
+    bool ready_failed = false;
+    auto become_ready = [&]() {
+      if (!pidfile_path.empty()) {
+        auto pf = pooler::pool::Pidfile::create(pidfile_path);
+        if (!pf) {
+          fail_daemon(1, pf.error().message);
+          ready_failed = true;
+          loop.break_loop();
+          return;
+        }
+        pidfile.emplace(std::move(pf.value()));
+      }
+      notifier.ready();
+      report("ok");
+      POOLER_LOG(log, pooler::LogLevel::kLog, "process up: pooler %s, pid %d", POOLER_VERSION,
+                 static_cast<int>(getpid()));
+    };
+    // Test hook: delay READY=1 after the listeners are live (proves ordering in tests).
+    pooler::Event ready_timer;
+    const char* delay = getenv("POOLER_TEST_READY_DELAY_MS");
+    if (delay && atoi(delay) > 0) {
+      struct Hook {
+        static void fire(evutil_socket_t, short, void* arg) {
+          (*static_cast<decltype(become_ready)*>(arg))();
+        }
+      };
+      ready_timer.assign(loop, -1, 0, &Hook::fire, &become_ready);
+      ready_timer.add(std::chrono::milliseconds(atoi(delay)));
+    } else {
+      become_ready();
+      if (ready_failed) return 1;
+    }
+    int rc = pooler.run();
     if (ready_failed) return 1;
+    POOLER_LOG(log, pooler::LogLevel::kLog, "shutdown complete");
+    return rc;
+  };
+  const char* main_pid = getenv("MAINPID");
+  if (takeover && notifier.enabled() && main_pid && atoi(main_pid) > 0) {
+    return pooler::takeover::run_takeover_under_systemd_reload(log, notifier, atoi(main_pid),
+                                                               daemon_main);
   }
-  int rc = pooler.run();
-  if (ready_failed) return 1;
-  POOLER_LOG(log, pooler::LogLevel::kLog, "shutdown complete");
-  return rc;
+  return daemon_main(-1);
 }

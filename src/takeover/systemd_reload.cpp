@@ -1,0 +1,96 @@
+#include "takeover/systemd_reload.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace pooler::takeover {
+
+namespace {
+// Alive and not a zombie waiting for its parent (the manager) to reap it.
+bool process_running(int pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close_paren = line.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= line.size() ||
+         line[close_paren + 2] != 'Z';
+}
+}  // namespace
+
+void announce_new_main_process(systemd::Notifier& notifier) {
+  notifier.main_pid(getpid());
+  notifier.ready();
+  // Make sure the manager has processed MAINPID= before the old main exits, or it would
+  // consider the service dead.
+  sd_notify_barrier(0, 5 * 1000000ULL);
+}
+
+int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, int old_main_pid,
+                                      const std::function<int(int status_fd)>& daemon_main) {
+  notifier.reloading();
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    POOLER_LOG(log, LogLevel::kFatal, "reload: pipe: %s", strerror(errno));
+    return 1;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    POOLER_LOG(log, LogLevel::kFatal, "reload: fork: %s", strerror(errno));
+    return 1;
+  }
+  if (child == 0) {
+    close(pipefd[0]);
+    setsid();
+    pid_t daemon = fork();
+    if (daemon != 0) _exit(daemon < 0 ? 1 : 0);  // the middle process: re-parent the daemon
+    _exit(daemon_main(pipefd[1]));
+  }
+  close(pipefd[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::string report;
+  char buf[512];
+  for (;;) {
+    ssize_t n = read(pipefd[0], buf, sizeof buf);
+    if (n > 0) {
+      report.append(buf, static_cast<size_t>(n));
+      if (report.find('\n') != std::string::npos) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EOF: the daemon died or finished without a word
+  }
+  close(pipefd[0]);
+  if (report.rfind("ok", 0) != 0) {
+    std::string reason = report.empty() ? "the new process exited during the takeover" : report;
+    if (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    POOLER_LOG(log, LogLevel::kError, "reload failed, the old process keeps serving: %s",
+               reason.c_str());
+    return 1;
+  }
+  // The new daemon is the main process now; return once the old one is really gone.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (old_main_pid > 0 && process_running(old_main_pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      POOLER_LOG(log, LogLevel::kError, "reload: old main process %d did not exit", old_main_pid);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  POOLER_LOG(log, LogLevel::kLog, "reload: takeover complete, old process %d has exited",
+             old_main_pid);
+  return 0;
+}
+
+}  // namespace pooler::takeover
