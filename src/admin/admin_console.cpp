@@ -190,7 +190,8 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
   }
   if (cmd.verb == "KILL" || cmd.verb == "RECONNECT" || cmd.verb == "WAIT_CLOSE") {
     pool::Database* target = db_arg();
-    for (const auto& [key, p] : pooler_.pools()) {
+    for (const auto& entry : pooler_.pools()) {
+      Pool* p = entry.second.get();  // not a structured binding: lambdas below capture it
       if (target && &p->db() != target) continue;
       if (cmd.verb == "KILL") {
         p->db().paused = true;
