@@ -215,7 +215,9 @@ int main(int argc, char** argv) {
     pooler.set_inherited_listeners(std::move(listeners));
     if (auto r = pooler.start(); !r) return fail_daemon(1, r.error().message);
     if (taking_over) {
-      if (auto r = pooler.adopt(std::move(records), std::move(sockets)); !r) {
+      if (auto r =
+              pooler.adopt(std::move(records), std::move(sockets), takeover_client->extra_state());
+          !r) {
         return fail_daemon(1, r.error().message);
       }
       if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);

@@ -9,6 +9,7 @@
 #include "pool/pooler.h"
 #include "protocol/message_builder.h"
 #include "protocol/sqlstate.h"
+#include "takeover/connection_state.h"
 #include "takeover/show_fds.h"
 
 namespace pooler::admin {
@@ -91,6 +92,10 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
   auto& log = pooler_.log();
   if (cmd.verb == "SHOW" && cmd.subject == "FDS") {
     show_fds(client);
+    return;
+  }
+  if (cmd.verb == "SHOW" && cmd.subject == "FDS_STATE") {
+    show_fds_state(client);
     return;
   }
   if (cmd.verb == "SHOW") {
@@ -301,6 +306,27 @@ void AdminConsole::show_fds(ClientConnection& client) {
     return;
   }
   fds_sent_ = true;
+}
+
+void AdminConsole::show_fds_state(ClientConnection& client) {
+  if (!client.is_takeover_peer() || !pooler_.suspended()) {
+    reply_error(client, "SHOW FDS_STATE is for the takeover peer, after SUSPEND",
+                sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  std::string out;
+  ResultSet rs(out, {{"fd", T::kInt4},
+                     {"kind", T::kText},
+                     {"name", T::kText},
+                     {"version", T::kInt4},
+                     {"payload", T::kText}});
+  for (const auto& st : pooler_.takeover_extra_state()) {
+    for (auto& value : takeover::row_from_extra_state(st)) rs.add(value ? *value : std::string());
+    rs.end_row();
+  }
+  rs.finish();
+  protocol::append_ready_for_query(out, 'I');
+  client.send_local(out);
 }
 
 void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::string& out) {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -663,8 +664,85 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
   return out;
 }
 
+namespace {
+std::map<std::string, std::string> tracked_values(const ParameterSet& params) {
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < kTrackedParamCount; ++i) {
+    auto p = static_cast<TrackedParam>(i);
+    if (params.has(p)) out[std::string(tracked_param_name(p))] = params.get(p);
+  }
+  return out;
+}
+
+void apply_tracked_values(ParameterSet& params, const std::map<std::string, std::string>& values) {
+  for (const auto& [name, value] : values) params.set(name, value);
+}
+
+std::map<std::string, std::string> stats_values(const Stats& st) {
+  return {{"xact_count", std::to_string(st.xact_count)},
+          {"query_count", std::to_string(st.query_count)},
+          {"bytes_received", std::to_string(st.bytes_received)},
+          {"bytes_sent", std::to_string(st.bytes_sent)},
+          {"xact_time_us", std::to_string(st.xact_time_us)},
+          {"query_time_us", std::to_string(st.query_time_us)},
+          {"wait_time_us", std::to_string(st.wait_time_us)}};
+}
+
+void apply_stats_values(Stats& st, const std::map<std::string, std::string>& values) {
+  auto get = [&](const char* name, uint64_t& field) {
+    auto it = values.find(name);
+    if (it != values.end()) field = std::strtoull(it->second.c_str(), nullptr, 10);
+  };
+  get("xact_count", st.xact_count);
+  get("query_count", st.query_count);
+  get("bytes_received", st.bytes_received);
+  get("bytes_sent", st.bytes_sent);
+  get("xact_time_us", st.xact_time_us);
+  get("query_time_us", st.query_time_us);
+  get("wait_time_us", st.wait_time_us);
+}
+}  // namespace
+
+std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
+  using takeover::ExtraState;
+  std::vector<ExtraState> out;
+  for (ClientConnection* c : clients_) {
+    if (c->is_admin() || c->closing() || !c->pool()) continue;
+    ExtraState st;
+    st.kind = ExtraState::Kind::kClient;
+    st.fd = c->fd();
+    st.values = tracked_values(c->params());
+    out.push_back(std::move(st));
+  }
+  for (ServerConnection* s : servers_) {
+    if (s->closing()) continue;
+    ExtraState st;
+    st.kind = ExtraState::Kind::kServer;
+    st.fd = s->fd();
+    st.values = tracked_values(s->params());
+    out.push_back(std::move(st));
+  }
+  for (const auto& [name, db] : databases_) {
+    ExtraState st;
+    st.kind = ExtraState::Kind::kDatabase;
+    st.name = name;
+    st.values = stats_values(db->stats);
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
 Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
-                           std::vector<Socket> sockets) {
+                           std::vector<Socket> sockets,
+                           const std::vector<takeover::ExtraState>& extra) {
+  std::map<int, const takeover::ExtraState*> extra_by_fd_client, extra_by_fd_server;
+  for (const auto& st : extra) {
+    if (st.kind == takeover::ExtraState::Kind::kClient) extra_by_fd_client[st.fd] = &st;
+    if (st.kind == takeover::ExtraState::Kind::kServer) extra_by_fd_server[st.fd] = &st;
+    if (st.kind == takeover::ExtraState::Kind::kDatabase) {
+      if (Database* db = find_database(st.name)) apply_stats_values(db->stats, st.values);
+    }
+  }
   using takeover::ConnectionRecord;
   std::map<int, ServerConnection*> servers_by_old_fd;
   std::map<int, ClientConnection*> clients_by_old_fd;
@@ -681,6 +759,9 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     auto* server = new ServerConnection(*this, std::move(sockets[i]), pool);
     servers_.push_back(server);
     server->adopt(r);
+    if (auto it = extra_by_fd_server.find(r.fd); it != extra_by_fd_server.end()) {
+      apply_tracked_values(server->params_, it->second->values);
+    }
     pool.adopt_server(server);
     if (r.scram_client_key.size() == 32 && r.scram_server_key.size() == 32) {
       PoolUser& u = pool.user();
@@ -703,6 +784,9 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     auto* client = new ClientConnection(*this, std::move(sockets[i]), r.addr == "unix");
     clients_.push_back(client);
     client->adopt(r, pool);
+    if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
+      apply_tracked_values(client->params(), it->second->values);
+    }
     clients_by_old_fd[r.fd] = client;
     auto linked = servers_by_old_fd.find(r.link);
     if (r.link != 0 && linked != servers_by_old_fd.end()) {

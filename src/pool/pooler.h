@@ -22,6 +22,7 @@
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
 #include "takeover/connection_record.h"
+#include "takeover/connection_state.h"
 
 namespace pooler::admin {
 class AdminConsole;
@@ -87,7 +88,10 @@ class Pooler {
   // wire (the new process owns the connections now) and leave the loop.
   void exit_for_takeover();
   // Rebuild connections received from an old process (takeover), before the loop runs.
-  Result<void> adopt(std::vector<takeover::ConnectionRecord> records, std::vector<Socket> sockets);
+  Result<void> adopt(std::vector<takeover::ConnectionRecord> records, std::vector<Socket> sockets,
+                     const std::vector<takeover::ExtraState>& extra);
+  // The SHOW FDS_STATE rows: every tracked parameter per connection, stats per database.
+  std::vector<takeover::ExtraState> takeover_extra_state() const;
   bool suspended() const { return suspended_; }
 
   // Lookups for clients logging in.

@@ -57,12 +57,18 @@ Result<bool> TakeoverClient::receive_sockets() {
 
   if (auto r = login(); !r) return r.error();
   POOLER_LOG(log_, LogLevel::kLog, "Login OK, sending SUSPEND");
-  if (auto r = simple_query("SUSPEND;", false); !r) return r.error();
+  if (auto r = simple_query("SUSPEND;", Rows::kNone); !r) return r.error();
   maybe_abort_at("suspend");
   POOLER_LOG(log_, LogLevel::kLog, "SUSPEND finished, sending SHOW FDS");
-  if (auto r = simple_query("SHOW FDS;", true); !r) return r.error();
+  if (auto r = simple_query("SHOW FDS;", Rows::kFds); !r) return r.error();
   for (auto fd_left : pending_fds_) ::close(fd_left);
   pending_fds_.clear();
+  if (peer_is_pooler_) {
+    // What PgBouncer's columns cannot hold: every session parameter, stats totals.
+    if (auto r = simple_query("SHOW FDS_STATE;", Rows::kState); !r) return r.error();
+    POOLER_LOG(log_, LogLevel::kLog, "got state of %zu connections and databases (version %d)",
+               extra_.size(), kStateVersion);
+  }
   return true;
 }
 
@@ -81,7 +87,13 @@ Result<void> TakeoverClient::login() {
     while (!next_message(&type, &body)) {
       if (auto r = read_more(); !r) return r;
     }
-    if (type == 'R') {
+    if (type == 'S') {
+      auto ps = protocol::parse_parameter_status(body);
+      if (ps && ps->first == "server_version" &&
+          ps->second.find("pooler") != std::string_view::npos) {
+        peer_is_pooler_ = true;  // PgBouncer says "1.18.0/bouncer"
+      }
+    } else if (type == 'R') {
       auto auth = protocol::parse_authentication(body);
       if (!auth || auth->code != 0) {
         return make_error(
@@ -141,7 +153,7 @@ bool TakeoverClient::next_message(char* type, std::string* body) {
   return true;
 }
 
-Result<void> TakeoverClient::simple_query(const std::string& sql, bool expect_fds) {
+Result<void> TakeoverClient::simple_query(const std::string& sql, Rows rows) {
   std::string out;
   protocol::append_query(out, sql);
   if (::send(sock_.fd(), out.data(), out.size(), MSG_NOSIGNAL) !=
@@ -158,7 +170,13 @@ Result<void> TakeoverClient::simple_query(const std::string& sql, bool expect_fd
     if (type == 'E') {
       auto err = protocol::parse_error_fields(body);
       error = err ? std::string(err->message) : "error";
-    } else if (type == 'D' && expect_fds) {
+    } else if (type == 'D' && rows == Rows::kState) {
+      auto values = parse_data_row(body);
+      if (!values) return make_error("takeover: malformed SHOW FDS_STATE row");
+      auto st = extra_state_from_row(*values);
+      if (!st) return make_error("takeover: " + st.error().message);
+      extra_.push_back(std::move(st.value()));
+    } else if (type == 'D' && rows == Rows::kFds) {
       auto values = parse_data_row(body);
       if (!values) return make_error("takeover: malformed SHOW FDS row");
       auto parsed = record_from_row(*values);

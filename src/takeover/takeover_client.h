@@ -7,6 +7,7 @@
 #include "core/result.h"
 #include "core/socket.h"
 #include "takeover/connection_record.h"
+#include "takeover/connection_state.h"
 
 namespace pooler::takeover {
 
@@ -23,13 +24,17 @@ class TakeoverClient {
 
   std::vector<ConnectionRecord>& records() { return records_; }
   std::vector<Socket>& sockets() { return sockets_; }  // sockets_[i] belongs to records_[i]
+  // From the pooler-only SHOW FDS_STATE exchange; empty when the old process is PgBouncer.
+  std::vector<ExtraState>& extra_state() { return extra_; }
+  bool peer_is_pooler() const { return peer_is_pooler_; }
 
   // SHUTDOWN; then waits until the old process closed the connection and its pidfile is gone.
   Result<void> shutdown_old(const std::string& pidfile);
 
  private:
   Result<void> login();
-  Result<void> simple_query(const std::string& sql, bool expect_fds);
+  enum class Rows { kNone, kFds, kState };
+  Result<void> simple_query(const std::string& sql, Rows rows);
   Result<void> read_more();  // recvmsg into buf_, collecting passed fds
   bool next_message(char* type, std::string* body);
 
@@ -41,6 +46,8 @@ class TakeoverClient {
   std::vector<int> pending_fds_;  // received but not yet matched to a DataRow
   std::vector<ConnectionRecord> records_;
   std::vector<Socket> sockets_;
+  std::vector<ExtraState> extra_;
+  bool peer_is_pooler_ = false;
 };
 
 }  // namespace pooler::takeover

@@ -94,6 +94,34 @@ TEST_F(Takeover, IdleAndTransactionClientsKeepTheirConnections) {
   EXPECT_EQ("4", fresh.value("SELECT 4"));
 }
 
+TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
+  PoolerOptions options;
+  options.default_pool_size = 1;
+  start_pooler(options);
+  PqClient a = connect();
+  PqClient b = connect();
+  a.exec("SET application_name = 'client-a'");
+  a.exec("SET IntervalStyle = 'iso_8601'");
+  EXPECT_EQ("", b.value("SHOW application_name"));
+  auto xacts = [&]() -> long {
+    Rows stats = admin().exec("SHOW STATS");
+    for (size_t i = 0; i < stats.size(); ++i) {
+      if (stats.at(i, "database") == "app") return std::stol(stats.at(i, "total_xact_count"));
+    }
+    return -1;
+  };
+  const long before = xacts();
+  ASSERT_GT(before, 0);
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_GE(xacts(), before);  // totals continue, they do not restart at zero
+  // One server for both: each client still gets its own settings back.
+  EXPECT_EQ("", b.value("SHOW application_name"));
+  EXPECT_EQ("client-a", a.value("SHOW application_name"));
+  EXPECT_EQ("iso_8601", a.value("SHOW IntervalStyle"));
+  EXPECT_EQ("postgres", b.value("SHOW IntervalStyle"));
+}
+
 TEST_F(Takeover, SessionClientKeepsItsServerAndTempTable) {
   PoolerOptions options;
   options.pool_mode = "session";
