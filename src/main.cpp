@@ -18,6 +18,7 @@
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
+#include "takeover/store_restore.h"
 #include "takeover/systemd_reload.h"
 #include "takeover/takeover_client.h"
 
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
       if (!got) return fail_daemon(1, got.error().message);
       taking_over = got.value();
     }
-    std::vector<pooler::systemd::InheritedListener> listeners = std::move(inherited.value());
+    std::vector<pooler::systemd::InheritedListener> listeners =
+        std::move(inherited.value().listeners);
     std::vector<pooler::takeover::ConnectionRecord> records;
     std::vector<pooler::Socket> sockets;
     if (taking_over) {
@@ -213,6 +215,8 @@ int main(int argc, char** argv) {
     pooler::pool::Pooler pooler(loop, log, std::move(config));
     pooler.set_notifier(&notifier);
     pooler.set_inherited_listeners(std::move(listeners));
+    pooler::systemd::FdStore fd_store(log);
+    pooler.set_fd_store(&fd_store);
     if (auto r = pooler.start(); !r) return fail_daemon(1, r.error().message);
     if (taking_over) {
       if (auto r =
@@ -224,6 +228,18 @@ int main(int argc, char** argv) {
       if (auto r = takeover_client->shutdown_old(pooler.settings().pidfile); !r) {
         return fail_daemon(1, r.error().message);
       }
+    }
+    // A restart or crash under systemd: sockets an earlier instance left in the fd store.
+    {
+      auto restore = pooler::takeover::plan_store_restore(inherited.value(), fd_store, log);
+      if (!restore.records.empty()) {
+        if (auto r =
+                pooler.adopt(std::move(restore.records), std::move(restore.sockets), restore.extra);
+            !r) {
+          return fail_daemon(1, r.error().message);
+        }
+      }
+      pooler.set_restore_counts(restore.records.size(), restore.dropped);
     }
 
     // Ready means: config loaded, listeners live, admin console answering. The pidfile is

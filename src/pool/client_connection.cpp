@@ -447,6 +447,7 @@ void ClientConnection::send_welcome() {
   protocol::append_ready_for_query(out, 'I');
   state_ = State::kIdle;
   pool_->add_active_client(this);
+  pooler_.store_connection(*this, "client");
   if (!send_local(out)) {
     pooler_.close_client(this, "could not send welcome");
     return;

@@ -29,6 +29,9 @@ class Connection {
   const PeerAddress& address() const { return address_; }
   Clock::time_point connect_time() const { return connect_time_; }
   bool closing() const { return closing_; }
+  // FDNAME in systemd's fd store, or empty if not stored.
+  const std::string& store_name() const { return store_name_; }
+  void set_store_name(std::string name) { store_name_ = std::move(name); }
 
   // Queue bytes pooler generated (errors, auth, admin results) and try to send them now.
   // Returns false if the socket failed.
@@ -72,6 +75,7 @@ class Connection {
   bool reading_ = false;
   bool closing_ = false;
   PeerAddress address_;
+  std::string store_name_;
   Clock::time_point connect_time_;
 };
 

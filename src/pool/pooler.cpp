@@ -1,6 +1,7 @@
 #include "pool/pooler.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "pool/cancel_forwarder.h"
 #include "pool/server_address.h"
 #include "protocol/sqlstate.h"
+#include "takeover/restart_state.h"
 
 namespace pooler::pool {
 
@@ -143,6 +145,9 @@ Result<void> Pooler::bind_listeners() {
     auto r = bind_tcp_listener(addr, s.listen_port, s.listen_backlog);
     if (!r) return make_error(r.error().message);
     POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
+    if (fd_store_ && fd_store_->enabled()) {
+      fd_store_->store(r->socket.fd(), fd_store_->new_name("listener"));
+    }
     listeners_.push_back(
         std::make_unique<Listener>(*this, std::move(r->socket), r->description, false));
   }
@@ -152,6 +157,9 @@ Result<void> Pooler::bind_listeners() {
         bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode, s.listen_backlog);
     if (!r) return make_error(r.error().message);
     POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
+    if (fd_store_ && fd_store_->enabled()) {
+      fd_store_->store(r->socket.fd(), fd_store_->new_name("listener"));
+    }
     listeners_.push_back(
         std::make_unique<Listener>(*this, std::move(r->socket), r->description, true));
   }
@@ -375,6 +383,7 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
   if (client->counted_) client_counted(false);
   admin_->forget_client(client);
   client->state_ = ClientConnection::State::kClosing;
+  if (fd_store_ && !client->store_name_.empty()) fd_store_->remove(client->store_name_);
   client->read_event_.reset();
   client->write_event_.reset();
   client->socket_.shutdown_and_close();
@@ -402,6 +411,7 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
     client->fatal(sqlstate::kConnectionFailure, std::string("server connection lost: ") + reason);
   }
   server->pool().forget_server(server);
+  if (fd_store_ && !server->store_name_.empty()) fd_store_->remove(server->store_name_);
   server->read_event_.reset();
   server->write_event_.reset();
   if (server->state_ != ServerConnection::State::kConnecting) {
@@ -459,6 +469,10 @@ std::string Pooler::status_line() const {
   if (paused_) line += ", paused";
   if (suspended_) line += ", suspended";
   if (shutdown_ != Shutdown::kNone) line += ", shutting down";
+  if (restored_ || dropped_) {
+    line += ", restored " + std::to_string(restored_) + " from the fd store (" +
+            std::to_string(dropped_) + " dropped)";
+  }
   return line;
 }
 
@@ -502,6 +516,7 @@ void Pooler::maintenance() {
   }
   for (auto& [key, pool] : pools_) pool->maintenance(now);
   admin_->check_waiting();
+  check_restart_ready();
   update_status();
   if (shutdown_ == Shutdown::kGraceful && notifier_) {
     notifier_->extend_timeout(std::chrono::seconds(5));  // transactions are still finishing
@@ -510,6 +525,7 @@ void Pooler::maintenance() {
 
 void Pooler::notify_server_state_changed() {
   if (admin_) admin_->check_waiting();
+  if (restarting_) check_restart_ready();
 }
 
 bool Pooler::evict_idle_server(Pool& pool) {
@@ -703,6 +719,13 @@ void apply_stats_values(Stats& st, const std::map<std::string, std::string>& val
 }
 }  // namespace
 
+void Pooler::adopt_store_name(Connection& conn, const std::map<std::string, std::string>& values) {
+  auto it = values.find("fdname");
+  if (it == values.end() || it->second.empty()) return;
+  conn.set_store_name(it->second);  // already in systemd's store: remove it when we close
+  if (fd_store_) fd_store_->count_existing(1);
+}
+
 std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
   using takeover::ExtraState;
   std::vector<ExtraState> out;
@@ -712,6 +735,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
     st.kind = ExtraState::Kind::kClient;
     st.fd = c->fd();
     st.values = tracked_values(c->params());
+    if (!c->store_name().empty()) st.values["fdname"] = c->store_name();
     out.push_back(std::move(st));
   }
   for (ServerConnection* s : servers_) {
@@ -720,6 +744,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
     st.kind = ExtraState::Kind::kServer;
     st.fd = s->fd();
     st.values = tracked_values(s->params());
+    if (!s->store_name().empty()) st.values["fdname"] = s->store_name();
     out.push_back(std::move(st));
   }
   for (const auto& [name, db] : databases_) {
@@ -761,6 +786,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     server->adopt(r);
     if (auto it = extra_by_fd_server.find(r.fd); it != extra_by_fd_server.end()) {
       apply_tracked_values(server->params_, it->second->values);
+      adopt_store_name(*server, it->second->values);
     }
     pool.adopt_server(server);
     if (r.scram_client_key.size() == 32 && r.scram_server_key.size() == 32) {
@@ -786,6 +812,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     client->adopt(r, pool);
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
       apply_tracked_values(client->params(), it->second->values);
+      adopt_store_name(*client, it->second->values);
     }
     clients_by_old_fd[r.fd] = client;
     auto linked = servers_by_old_fd.find(r.link);
@@ -820,8 +847,79 @@ void Pooler::exit_for_takeover() {
   loop_.break_loop();
 }
 
+void Pooler::store_connection(Connection& conn, const char* role) {
+  if (!fd_store_ || !fd_store_->enabled() || !conn.store_name().empty()) return;
+  std::string name = fd_store_->new_name(role);
+  if (fd_store_->store(conn.fd(), name)) conn.set_store_name(std::move(name));
+}
+
+void Pooler::check_restart_ready() {
+  if (!restarting_ || exiting_for_takeover_) return;
+  const auto limit = std::chrono::duration_cast<Clock::duration>(
+      config_.settings.takeover_timeout.count() > 0 ? config_.settings.takeover_timeout * 4
+                                                    : config::Seconds(20));
+  if (!quiescent()) {
+    if (Clock::now() - restart_began_ < limit) return;
+    // Out of time: what is still busy cannot be resumed by the next instance.
+    POOLER_LOG(log_, LogLevel::kWarning, "restart: still busy after the timeout (%s)",
+               busy_reason().c_str());
+    clients_.for_each_safe([&](ClientConnection* c) {
+      if (c->is_admin()) return;
+      bool busy = c->state() != ClientConnection::State::kIdle || !c->quiescent();
+      if (busy) c->fatal(sqlstate::kAdminShutdown, "pooler is restarting");
+    });
+  }
+  hand_over_to_fd_store();
+}
+
+void Pooler::hand_over_to_fd_store() {
+  takeover::RestartState state;
+  size_t clients = 0, servers = 0;
+  for (auto& record : takeover_records()) {
+    if (record.task == takeover::ConnectionRecord::Task::kListener) continue;
+    Connection* conn = nullptr;
+    for (ClientConnection* c : clients_) {
+      if (c->fd() == record.fd) conn = c;
+    }
+    for (ServerConnection* s : servers_) {
+      if (s->fd() == record.fd) conn = s;
+    }
+    if (!conn || conn->store_name().empty()) continue;  // not in the store: it ends with us
+    (record.task == takeover::ConnectionRecord::Task::kClient ? clients : servers)++;
+    state.connections.emplace_back(conn->store_name(), std::move(record));
+  }
+  state.extra = takeover_extra_state();
+  std::string text = takeover::encode_restart_state(state);
+  int memfd = memfd_create("state", MFD_CLOEXEC);
+  if (memfd >= 0 && write(memfd, text.data(), text.size()) == static_cast<ssize_t>(text.size())) {
+    Socket state_fd(memfd);
+    fd_store_->remove("state");
+    fd_store_->store(state_fd.fd(), "state");
+    POOLER_LOG(log_, LogLevel::kLog,
+               "restart: %zu clients and %zu servers left in the fd store for the next instance",
+               clients, servers);
+  } else {
+    if (memfd >= 0) close(memfd);
+    POOLER_LOG(log_, LogLevel::kError, "restart: could not write the state memfd: %s",
+               strerror(errno));
+  }
+  exit_for_takeover();
+}
+
 void Pooler::begin_shutdown(bool fast) {
   if (notifier_ && shutdown_ == Shutdown::kNone) notifier_->stopping();
+  if (!fast && fd_store_ && fd_store_->enabled() && !restarting_) {
+    // Under systemd with a fd store, SIGTERM is a restart or a stop; the same hand-over
+    // serves both: on stop, systemd flushes the store and clients see their sockets close.
+    restarting_ = true;
+    restart_began_ = Clock::now();
+    shutdown_ = Shutdown::kGraceful;
+    POOLER_LOG(log_, LogLevel::kLog,
+               "SIGTERM: handing connections to the systemd fd store at their next boundary");
+    suspend_all(true);
+    check_restart_ready();
+    return;
+  }
   if (fast) {
     shutdown_ = Shutdown::kFast;
   } else if (shutdown_ == Shutdown::kNone) {

@@ -19,6 +19,7 @@
 #include "pool/listener.h"
 #include "pool/pool.h"
 #include "pool/server_connection.h"
+#include "systemd/fd_store.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
 #include "takeover/connection_record.h"
@@ -43,6 +44,14 @@ class Pooler {
 
   // systemd integration; both optional (a test may run a Pooler without them).
   void set_notifier(systemd::Notifier* notifier) { notifier_ = notifier; }
+  void set_fd_store(systemd::FdStore* store) { fd_store_ = store; }
+  // Stores a connection in systemd's fd store under a fresh FDNAME (if the store is on).
+  void store_connection(Connection& conn, const char* role);
+  // What a start from the fd store brought back, for STATUS= and logs.
+  void set_restore_counts(size_t restored, size_t dropped) {
+    restored_ = restored;
+    dropped_ = dropped;
+  }
   void set_inherited_listeners(std::vector<systemd::InheritedListener> listeners) {
     inherited_ = std::move(listeners);
   }
@@ -184,6 +193,13 @@ class Pooler {
   Event maintenance_timer_;
   Event watchdog_timer_;
   systemd::Notifier* notifier_ = nullptr;
+  systemd::FdStore* fd_store_ = nullptr;
+  bool restarting_ = false;  // SIGTERM with the fd store: hand everything to the next instance
+  Clock::time_point restart_began_{};
+  size_t restored_ = 0, dropped_ = 0;
+  void check_restart_ready();
+  void adopt_store_name(Connection& conn, const std::map<std::string, std::string>& values);
+  void hand_over_to_fd_store();
   std::vector<systemd::InheritedListener> inherited_;
   Clock::time_point rate_since_{};
   uint64_t rate_xacts_ = 0;

@@ -215,6 +215,7 @@ bool ServerConnection::handle_login_message(char type, std::string_view body) {
                          address_.to_string().c_str());
       }
       pool_->server_logged_in(this);
+      pooler_.store_connection(*this, "server");
       const std::string& cq = pool_->db().entry.connect_query;
       if (!cq.empty()) {
         connect_query_pending_ = true;

@@ -29,31 +29,40 @@ std::string describe(const sockaddr_storage& ss, socklen_t len, bool* is_unix) {
 }
 }  // namespace
 
-Result<std::vector<InheritedListener>> take_listen_fds() {
+Result<InheritedFds> take_listen_fds() {
   char** names = nullptr;
   int n = sd_listen_fds_with_names(1, &names);
-  std::vector<InheritedListener> out;
+  InheritedFds out;
   if (n < 0) return make_error(std::string("sd_listen_fds: ") + strerror(-n));
   std::string error;
   for (int i = 0; i < n; ++i) {
     int fd = SD_LISTEN_FDS_START + i;
+    std::string name = (names && names[i]) ? names[i] : "unknown";
+    set_cloexec(fd);
+    if (name == "state") {
+      out.state = Socket(fd);
+      continue;
+    }
+    if (name.rfind("client-", 0) == 0 || name.rfind("server-", 0) == 0) {
+      out.connections.emplace_back(name, Socket(fd));
+      continue;
+    }
     InheritedListener l;
     l.socket = Socket(fd);
-    l.name = (names && names[i]) ? names[i] : "unknown";
+    l.name = name;
     if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
       if (error.empty()) {
         error = "inherited fd " + std::to_string(fd) + " (" + l.name +
                 ") is not a listening stream socket";
       }
-    } else {
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-      l.address = describe(ss, len, &l.is_unix);
-      set_nonblocking(fd);
-      set_cloexec(fd);
-      out.push_back(std::move(l));
+      continue;
     }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    l.address = describe(ss, len, &l.is_unix);
+    set_nonblocking(fd);
+    out.listeners.push_back(std::move(l));
   }
   if (names) {
     for (int i = 0; i < n; ++i) free(names[i]);

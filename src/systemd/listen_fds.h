@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -15,9 +16,18 @@ struct InheritedListener {
   bool is_unix = false;
 };
 
+// Everything systemd passed at start: socket-unit listeners, and what an earlier instance
+// left in the fd store (listeners, "client-*" and "server-*" connections, the "state" memfd).
+struct InheritedFds {
+  std::vector<InheritedListener> listeners;
+  std::vector<std::pair<std::string, Socket>> connections;  // FDNAME -> connected socket
+  Socket state;                                             // the "state" memfd, if any
+};
+
 // Takes the fds systemd passed (and unsets LISTEN_FDS so children do not see them). An
-// inherited fd that is not a listening stream socket is an error naming it.
-Result<std::vector<InheritedListener>> take_listen_fds();
+// inherited fd that is neither a listening stream socket nor a stored connection or state is
+// an error naming it.
+Result<InheritedFds> take_listen_fds();
 
 // The canonical address pooler would bind for a listen_addr entry or the unix socket, in
 // the same form as InheritedListener::address, for matching.
