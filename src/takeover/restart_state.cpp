@@ -30,7 +30,7 @@ std::string encode_restart_state(const RestartState& state) {
   }
   for (const auto& e : state.extra) {
     if (e.kind != ExtraState::Kind::kDatabase) continue;
-    std::map<std::string, std::string> values = {{"database", e.name}};
+    std::map<std::string, std::string> values = {{"stats_of", e.name}};
     for (const auto& [k, v] : e.values) values["stat." + k] = v;
     out += encode_values(values);
     out += kSeparator;
@@ -66,10 +66,10 @@ Result<RestartState> decode_restart_state(std::string_view text) {
     auto values = decode_values(text.substr(0, end));
     text.remove_prefix(end + kSeparator.size());
     if (!values) return make_error("state memfd: block " + std::to_string(block) + " is malformed");
-    if (values->count("database")) {
+    if (values->count("stats_of")) {
       ExtraState e;
       e.kind = ExtraState::Kind::kDatabase;
-      e.name = (*values)["database"];
+      e.name = (*values)["stats_of"];
       for (const auto& [k, v] : *values) {
         if (k.rfind("stat.", 0) == 0) e.values[k.substr(5)] = v;
       }
