@@ -1,0 +1,343 @@
+// pooler under a real systemd user manager + journald: socket activation, readiness, status,
+// reload, journal fields, watchdog, config errors, the shipped unit's sandbox, and running
+// without systemd at all.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "pg_cluster.h"
+#include "pooler_process.h"
+#include "pooler_unit.h"
+#include "pq_client.h"
+#include "process_util.h"
+#include "systemd_harness.h"
+
+namespace pooler_test {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class SystemdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) {
+      GTEST_SKIP() << "needs root to run a systemd manager";
+    }
+    ASSERT_TRUE(harness().running()) << "systemd harness: " << harness().start_error();
+  }
+  void TearDown() override {
+    if (unit_ && HasFailure()) {
+      std::cerr << "---- journal of " << unit_->service() << " ----\n"
+                << unit_->journal_tail() << "---- status ----\n"
+                << harness().systemctl({"status", unit_->service()}).both() << "---- end ----\n";
+    }
+    unit_.reset();
+  }
+
+  static SystemdHarness& harness() { return SystemdHarness::shared(); }
+  static PgCluster& pg() { return PgCluster::shared(); }
+
+  // Installs NAME.socket/NAME.service for this test (NAME from the test's name).
+  PoolerUnit& install(UnitOptions options = {}) {
+    std::string name =
+        std::string("pooler-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    unit_ = std::make_unique<PoolerUnit>(harness(), pg(), name, std::move(options));
+    return *unit_;
+  }
+  PoolerUnit& unit() { return *unit_; }
+  std::string show(const std::string& prop) { return harness().show(prop, unit_->service()); }
+
+  void start_socket() {
+    CommandResult r = harness().systemctl({"start", unit_->socket()});
+    ASSERT_EQ(r.code, 0) << r.both();
+  }
+  // A client whose login went through; runs one query to make sure.
+  PqClient connected_client() {
+    PqClient client = unit_->connect();
+    EXPECT_TRUE(client.ok()) << client.connect_error();
+    if (client.ok()) {
+      EXPECT_EQ(client.value("SELECT 40 + 2"), "42");
+    }
+    return client;
+  }
+  // The MESSAGE of every journal entry matching `args`, one per line.
+  std::string messages(const std::vector<std::string>& args) {
+    std::string text;
+    for (const JournalEntry& e : harness().journal_entries(args)) {
+      auto it = e.find("MESSAGE");
+      if (it != e.end()) text += it->second + "\n";
+    }
+    return text;
+  }
+
+ private:
+  std::unique_ptr<PoolerUnit> unit_;
+};
+
+TEST_F(SystemdTest, FirstClientConnectionStartsTheServiceAndItsQuerySucceeds) {
+  install();
+  start_socket();
+  EXPECT_EQ(harness().show("ActiveState", unit().socket()), "active");
+  EXPECT_EQ(show("ActiveState"), "inactive") << "the service must wait for the first client";
+
+  PqClient client = unit().connect();
+  ASSERT_TRUE(client.ok()) << client.connect_error();
+  EXPECT_EQ(client.value("SELECT count(*) FROM pgbench_branches"), "1");
+  EXPECT_EQ(show("ActiveState"), "active");
+  EXPECT_NE(show("MainPID"), "0");
+  EXPECT_TRUE(contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}),
+                       "(pooler) for 127.0.0.1:" + std::to_string(unit().port())))
+      << "pooler must use systemd's TCP socket, not bind its own";
+}
+
+TEST_F(SystemdTest, UnixSocketOfTheSocketUnitServesClients) {
+  install();
+  start_socket();
+  PqClient client =
+      PqClient::connect("host=" + unit().dir() + " port=" + std::to_string(unit().port()) +
+                        " user=alice password=alice-pw dbname=app");
+  ASSERT_TRUE(client.ok()) << client.connect_error();
+  EXPECT_EQ(client.value("SELECT 40 + 2"), "42");
+  EXPECT_TRUE(contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}),
+                       "(pooler) for unix:" + unit().unix_socket_path()))
+      << "pooler must use systemd's socket, not bind its own";
+}
+
+TEST_F(SystemdTest, IsActiveOnlyAfterReady) {
+  UnitOptions options;
+  options.extra_service_lines = {"Environment=POOLER_TEST_READY_DELAY_MS=3000"};
+  install(options);
+  CommandResult start = harness().systemctl({"start", "--no-block", unit().service()});
+  ASSERT_EQ(start.code, 0) << start.both();
+
+  // The service runs (its listeners are live) but has not sent READY=1 yet.
+  ASSERT_TRUE(poll_until([&] { return show("ActiveState") != "inactive"; }, 10s));
+  EXPECT_EQ(show("ActiveState"), "activating");
+  CommandResult early = harness().systemctl({"is-active", unit().service()});
+  EXPECT_NE(early.code, 0) << early.both();
+  EXPECT_EQ(early.out, "activating\n");
+
+  EXPECT_TRUE(poll_until([&] { return show("ActiveState") == "active"; }, 30s))
+      << "ActiveState stayed " << show("ActiveState");
+  CommandResult late = harness().systemctl({"is-active", unit().service()});
+  EXPECT_EQ(late.code, 0) << late.both();
+  PqClient client = connected_client();
+}
+
+TEST_F(SystemdTest, StatusTextCountsTheConnectedClients) {
+  install();
+  start_socket();
+  std::vector<PqClient> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(connected_client());
+  // STATUS= is refreshed about once a second: poll.
+  EXPECT_TRUE(poll_until([&] { return contains(show("StatusText"), " 3 clients ("); }, 20s))
+      << "StatusText: " << show("StatusText");
+  clients.pop_back();
+  EXPECT_TRUE(poll_until([&] { return contains(show("StatusText"), " 2 clients ("); }, 20s))
+      << "StatusText: " << show("StatusText");
+  EXPECT_TRUE(std::regex_search(show("StatusText"),
+                                std::regex(R"(^\d+ pools, 2 clients \(\d+ active, \d+ waiting\), )"
+                                           R"(\d+ servers, \d+ tx/s)")))
+      << show("StatusText");
+}
+
+TEST_F(SystemdTest, ReloadAppliesNewPoolSizeAndKeepsConnectedClients) {
+  UnitOptions options;
+  options.default_pool_size = 5;
+  install(options);
+  start_socket();
+  PqClient before = connected_client();
+  const std::string pid = show("MainPID");
+
+  unit().write_ini(unit().render_ini(7));
+  CommandResult reload = harness().systemctl({"reload", unit().service()});
+  ASSERT_EQ(reload.code, 0) << reload.both();
+
+  auto pool_size = [&] {
+    PqClient admin = unit().admin();
+    Rows config = admin.exec("SHOW CONFIG");
+    return config.at(config.only("key", "default_pool_size"), "value");
+  };
+  EXPECT_TRUE(poll_until([&] { return pool_size() == "7"; }, 20s));
+  EXPECT_EQ(before.value("SELECT 40 + 2"), "42") << "a client from before the reload";
+  EXPECT_EQ(show("MainPID"), pid) << "a SIGHUP reload keeps the process";
+  EXPECT_EQ(show("ActiveState"), "active");
+
+  // pooler's own line, and the manager's Reloading/Reloaded lines for this unit.
+  const std::string svc = unit().service();
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + svc, "POOLER_EVENT=reload"}),
+                        "configuration reloaded from " + unit().ini_path());
+      },
+      20s));
+  std::string manager;
+  EXPECT_TRUE(poll_until(
+      [&] {
+        manager = messages({"USER_UNIT=" + svc, "_SYSTEMD_USER_UNIT=init.scope"});
+        return contains(manager, "Reloading " + svc) && contains(manager, "Reloaded " + svc);
+      },
+      20s))
+      << manager;
+}
+
+TEST_F(SystemdTest, FailedLoginIsInTheJournalWithItsFields) {
+  install();
+  start_socket();
+  PqClient bad = PqClient::connect(unit().conninfo("alice", "app", "wrong-pw"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.connect_sqlstate(), "28P01") << bad.connect_error();
+  const std::string svc = unit().service();
+
+  // Found by the fields an operator filters on...
+  std::vector<JournalEntry> by_fields;
+  EXPECT_TRUE(poll_until(
+      [&] {
+        by_fields = harness().journal_entries(
+            {"_SYSTEMD_USER_UNIT=" + svc, "POOLER_DB=app", "POOLER_EVENT=login_failed"});
+        return by_fields.size() == 1;
+      },
+      20s))
+      << by_fields.size() << " entries";
+
+  // ...and by priority, with the connection's fields and the source location.
+  std::vector<JournalEntry> warnings =
+      harness().journal_entries({"_SYSTEMD_USER_UNIT=" + svc, "-p", "warning"});
+  const JournalEntry* entry = nullptr;
+  for (const JournalEntry& e : warnings) {
+    auto it = e.find("POOLER_EVENT");
+    if (it != e.end() && it->second == "login_failed") entry = &e;
+  }
+  ASSERT_NE(entry, nullptr) << warnings.size() << " warnings, none is the failed login";
+  EXPECT_EQ(entry->at("PRIORITY"), "4");
+  EXPECT_EQ(entry->at("POOLER_DB"), "app");
+  EXPECT_EQ(entry->count("POOLER_USER") ? entry->at("POOLER_USER") : "", "alice");
+  EXPECT_TRUE(entry->count("POOLER_CLIENT_ADDR") &&
+              entry->at("POOLER_CLIENT_ADDR").rfind("127.0.0.1", 0) == 0)
+      << (entry->count("POOLER_CLIENT_ADDR") ? entry->at("POOLER_CLIENT_ADDR") : "missing");
+  EXPECT_TRUE(entry->count("POOLER_CONN_ID") && !entry->at("POOLER_CONN_ID").empty());
+  EXPECT_TRUE(entry->count("CODE_FILE") && !entry->at("CODE_FILE").empty());
+  EXPECT_TRUE(entry->count("CODE_LINE") && std::atoi(entry->at("CODE_LINE").c_str()) > 0);
+  EXPECT_EQ(entry->count("SYSLOG_IDENTIFIER") ? entry->at("SYSLOG_IDENTIFIER") : "", "pooler");
+}
+
+TEST_F(SystemdTest, WatchdogRestartsAHungService) {
+  // A stopped process gets the watchdog's SIGABRT only when continued; TimeoutAbortSec= bounds
+  // the wait before SIGKILL (the shipped unit keeps the default).
+  UnitOptions options;
+  options.watchdog_sec = "2s";
+  options.extra_service_lines = {"TimeoutAbortSec=3s"};
+  install(options);
+  start_socket();
+  { PqClient first = connected_client(); }
+  const std::string old_pid = show("MainPID");
+  ASSERT_NE(old_pid, "0");
+  EXPECT_EQ(show("NRestarts"), "0");
+
+  ASSERT_EQ(kill(std::atoi(old_pid.c_str()), SIGSTOP), 0);
+  EXPECT_TRUE(poll_until(
+      [&] {
+        std::string pid = show("MainPID");
+        return show("NRestarts") == "1" && pid != "0" && pid != old_pid &&
+               show("ActiveState") == "active";
+      },
+      60s))
+      << "NRestarts=" << show("NRestarts") << " MainPID=" << show("MainPID")
+      << " ActiveState=" << show("ActiveState");
+  EXPECT_FALSE(poll_until([&] { return kill(std::atoi(old_pid.c_str()), 0) == 0; }, 1s))
+      << "the hung process is gone";
+  PqClient again = connected_client();
+  EXPECT_TRUE(contains(messages({"USER_UNIT=" + unit().service()}), "Watchdog timeout"));
+}
+
+TEST_F(SystemdTest, BadConfigFailsTheStartWithFileLineAndStatus) {
+  install();
+  std::string ini = unit().render_ini(5);
+  const std::string good = "default_pool_size = 5\n";
+  size_t at = ini.find(good);
+  ASSERT_NE(at, std::string::npos);
+  ini.replace(at, good.size(), "default_pool_size = abc\n");
+  const int line = 1 + static_cast<int>(std::count(ini.begin(), ini.begin() + at, '\n'));
+  unit().write_ini(ini);
+
+  CommandResult start = harness().systemctl({"start", unit().service()});
+  EXPECT_NE(start.code, 0) << start.both();
+  EXPECT_EQ(show("ActiveState"), "failed");
+  EXPECT_EQ(show("ExecMainStatus"), "78");
+
+  const std::string where = unit().ini_path() + ":" + std::to_string(line) + ": default_pool_size";
+  std::string log;
+  EXPECT_TRUE(poll_until(
+      [&] {
+        log = messages({"_SYSTEMD_USER_UNIT=" + unit().service()});
+        return contains(log, where);
+      },
+      20s))
+      << "want \"" << where << "\" in:\n"
+      << log;
+  // pooler sent STATUS=<reason> and ERRNO= before exiting.
+  EXPECT_TRUE(contains(show("StatusText"), "default_pool_size")) << show("StatusText");
+  EXPECT_EQ(show("StatusErrno"), "22");
+  CommandResult status = harness().in_namespace(
+      {"/usr/bin/systemctl", "--user", "--no-pager", "status", unit().service()});
+  EXPECT_TRUE(contains(status.out, where)) << status.both();
+}
+
+TEST_F(SystemdTest, ConfigErrorIsNotRestarted) {
+  install();
+  unit().write_ini("[pooler]\ndefault_pool_size = abc\n");
+  EXPECT_NE(harness().systemctl({"start", unit().service()}).code, 0);
+  EXPECT_EQ(show("ExecMainStatus"), "78");
+  EXPECT_EQ(show("NRestarts"), "0") << "RestartPreventExitStatus=78";
+  EXPECT_EQ(show("ActiveState"), "failed");
+}
+
+TEST_F(SystemdTest, ShippedServiceExposureIsAtMostTwo) {
+  // --offline=true writes /run/systemd/systemd-units-load: only inside the harness namespace.
+  CommandResult r = harness().in_namespace(
+      {"/usr/bin/systemd-analyze", "security", "--offline=true", "--no-pager",
+       std::string(POOLER_SOURCE_DIR) + "/units/pooler.service"});
+  std::smatch m;
+  const std::regex overall(R"(Overall exposure level for pooler\.service: (\d+\.\d+))");
+  ASSERT_TRUE(std::regex_search(r.out, m, overall)) << r.both();
+  EXPECT_LE(std::stod(m[1]), 2.0) << r.out;
+}
+
+TEST_F(SystemdTest, ShippedUnitsPassVerify) {
+  // systemd-analyze verify checks syntax and that every key is known to this systemd; the
+  // /usr/bin/pooler of ExecStart= does not exist here, so only the unit syntax is judged.
+  for (const char* unit : {"pooler.socket", "pooler.service"}) {
+    CommandResult r = harness().in_namespace({"/usr/bin/systemd-analyze", "verify", "--man=no",
+                                              std::string(POOLER_SOURCE_DIR) + "/units/" + unit});
+    std::string text = r.both();
+    EXPECT_FALSE(contains(text, "Unknown key") || contains(text, "Failed to parse") ||
+                 contains(text, "Unknown section"))
+        << unit << ":\n"
+        << text;
+  }
+}
+
+TEST(WithoutSystemd, RunsAndServesQueriesWithoutNotifySocketOrListenFds) {
+  for (const char* var : {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                          "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"}) {
+    unsetenv(var);
+  }
+  PoolerProcess pooler(PgCluster::shared(), {});
+  PqClient client = pooler.connect();
+  ASSERT_TRUE(client.ok()) << client.connect_error() << "\n" << pooler.log_tail();
+  EXPECT_EQ(client.value("SELECT 40 + 2"), "42");
+  EXPECT_TRUE(contains(pooler.log(), "listening on 127.0.0.1:" + std::to_string(pooler.port())))
+      << pooler.log_tail();
+}
+
+}  // namespace
+}  // namespace pooler_test
