@@ -75,6 +75,8 @@ std::string PoolerUnit::service_text() const {
   while (std::getline(in, line)) {
     if (starts_with(line, "ExecStart=")) {
       line = "ExecStart=" + std::string(POOLER_BINARY) + " " + ini_path();
+    } else if (starts_with(line, "ExecReload=/usr/bin/pooler --takeover")) {
+      line = "ExecReload=" + std::string(POOLER_BINARY) + " --takeover " + ini_path();
     } else if (starts_with(line, "User=") || starts_with(line, "Group=")) {
       line = "# user manager: runs as root instead of " + line;
     } else if (starts_with(line, "PIDFile=")) {

@@ -1,8 +1,11 @@
 // pooler under a real systemd user manager + journald: socket activation, readiness, status,
 // reload, journal fields, watchdog, config errors, the shipped unit's sandbox, and running
 // without systemd at all.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 
 #include "pg_cluster.h"
@@ -150,7 +154,7 @@ TEST_F(SystemdTest, StatusTextCountsTheConnectedClients) {
       << show("StatusText");
 }
 
-TEST_F(SystemdTest, ReloadAppliesNewPoolSizeAndKeepsConnectedClients) {
+TEST_F(SystemdTest, ReloadIsATakeoverThatAppliesTheNewConfigAndKeepsClients) {
   UnitOptions options;
   options.default_pool_size = 5;
   install(options);
@@ -161,23 +165,21 @@ TEST_F(SystemdTest, ReloadAppliesNewPoolSizeAndKeepsConnectedClients) {
   unit().write_ini(unit().render_ini(7));
   CommandResult reload = harness().systemctl({"reload", unit().service()});
   ASSERT_EQ(reload.code, 0) << reload.both();
-
-  auto pool_size = [&] {
-    PqClient admin = unit().admin();
-    Rows config = admin.exec("SHOW CONFIG");
-    return config.at(config.only("key", "default_pool_size"), "value");
-  };
-  EXPECT_TRUE(poll_until([&] { return pool_size() == "7"; }, 20s));
-  EXPECT_EQ(before.value("SELECT 40 + 2"), "42") << "a client from before the reload";
-  EXPECT_EQ(show("MainPID"), pid) << "a SIGHUP reload keeps the process";
+  // The reload command returns only after the hand-over: the new process is the main one.
+  EXPECT_NE(show("MainPID"), pid);
   EXPECT_EQ(show("ActiveState"), "active");
 
-  // pooler's own line, and the manager's Reloading/Reloaded lines for this unit.
+  PqClient admin = unit().admin();
+  Rows config = admin.exec("SHOW CONFIG");
+  EXPECT_EQ(config.at(config.only("key", "default_pool_size"), "value"), "7");
+  EXPECT_EQ(before.value("SELECT 40 + 2"), "42") << "a client from before the reload";
+
   const std::string svc = unit().service();
   EXPECT_TRUE(poll_until(
       [&] {
-        return contains(messages({"_SYSTEMD_USER_UNIT=" + svc, "POOLER_EVENT=reload"}),
-                        "configuration reloaded from " + unit().ini_path());
+        std::string log = messages({"_SYSTEMD_USER_UNIT=" + svc});
+        return contains(log, "old process killed, resuming work") &&
+               contains(log, "reload: takeover complete");
       },
       20s));
   std::string manager;
@@ -188,6 +190,140 @@ TEST_F(SystemdTest, ReloadAppliesNewPoolSizeAndKeepsConnectedClients) {
       },
       20s))
       << manager;
+}
+
+TEST_F(SystemdTest, TenReloadsInARowAllSucceedAndKeepTheClient) {
+  install();
+  start_socket();
+  PqClient client = connected_client();
+  std::string pid = show("MainPID");
+  for (int i = 0; i < 10; ++i) {
+    CommandResult reload = harness().systemctl({"reload", unit().service()});
+    ASSERT_EQ(reload.code, 0) << "reload " << i << ": " << reload.both();
+    std::string now = show("MainPID");
+    EXPECT_NE(now, pid) << "reload " << i;
+    pid = now;
+    EXPECT_EQ(client.value("SELECT " + std::to_string(i)), std::to_string(i));
+  }
+  EXPECT_EQ(show("ActiveState"), "active");
+  EXPECT_EQ(show("NRestarts"), "0");
+}
+
+TEST_F(SystemdTest, ReloadWithABrokenConfigFailsAndTheOldProcessKeepsServing) {
+  install();
+  start_socket();
+  PqClient client = connected_client();
+  const std::string pid = show("MainPID");
+  unit().write_ini(unit().render_ini(5) + "default_pool_size = many\n");
+  CommandResult reload = harness().systemctl({"reload", unit().service()});
+  EXPECT_NE(reload.code, 0) << reload.both();
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(show("ActiveState"), "active");
+  EXPECT_EQ(client.value("SELECT 1"), "1");
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}), "default_pool_size");
+      },
+      20s));
+}
+
+TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
+  UnitOptions options;
+  options.default_pool_size = 5;
+  install(options);
+  start_socket();
+  PqClient before = connected_client();
+  const std::string pid = show("MainPID");
+  unit().write_ini(unit().render_ini(9));
+  CommandResult hup = harness().systemctl({"kill", "-s", "HUP", unit().service()});
+  ASSERT_EQ(hup.code, 0) << hup.both();
+  auto pool_size = [&] {
+    PqClient admin = unit().admin();
+    Rows config = admin.exec("SHOW CONFIG");
+    return config.at(config.only("key", "default_pool_size"), "value");
+  };
+  EXPECT_TRUE(poll_until([&] { return pool_size() == "9"; }, 20s));
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(before.value("SELECT 1"), "1");
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service(), "POOLER_EVENT=reload"}),
+                        "configuration reloaded from " + unit().ini_path());
+      },
+      20s));
+}
+
+// The local port of a libpq connection: the same TCP connection before and after.
+int local_port(PqClient& client) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(PQsocket(client.raw()), reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+TEST_F(SystemdTest, RestartKeepsIdleClientsOnTheSameConnections) {
+  install();
+  start_socket();
+  std::vector<PqClient> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connected_client());
+  clients[0].exec("SET application_name = 'kept-through-restart'");
+  std::set<std::string> ports_before;
+  for (auto& c : clients) ports_before.insert(std::to_string(local_port(c)));
+  const std::string pid = show("MainPID");
+
+  CommandResult restart = harness().systemctl({"restart", unit().service()});
+  ASSERT_EQ(restart.code, 0) << restart.both();
+  EXPECT_NE(show("MainPID"), pid);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    EXPECT_EQ(clients[i].value("SELECT " + std::to_string(i)), std::to_string(i))
+        << "client " << i << " after the restart";
+  }
+  EXPECT_EQ(clients[0].value("SHOW application_name"), "kept-through-restart");
+  // SHOW CLIENTS of the new process lists the very same client ports.
+  PqClient admin = unit().admin();
+  Rows shown = admin.exec("SHOW CLIENTS");
+  std::set<std::string> ports_after;
+  for (size_t r = 0; r < shown.size(); ++r) {
+    if (shown.at(r, "database") == "app") ports_after.insert(shown.at(r, "port"));
+  }
+  for (const auto& port : ports_before) EXPECT_TRUE(ports_after.count(port)) << port;
+}
+
+TEST_F(SystemdTest, SessionClientWithATempTableSurvivesRestart) {
+  install({.default_pool_size = 5, .watchdog_sec = "", .extra_service_lines = {}});
+  unit().write_ini(unit().render_ini(5) + "pool_mode = session\n");
+  start_socket();
+  PqClient client = connected_client();
+  client.exec("CREATE TEMP TABLE kept (n int)");
+  client.exec("INSERT INTO kept VALUES (7)");
+  CommandResult restart = harness().systemctl({"restart", unit().service()});
+  ASSERT_EQ(restart.code, 0) << restart.both();
+  EXPECT_EQ(client.value("SELECT n FROM kept"), "7");
+}
+
+TEST_F(SystemdTest, AClosedClientLeavesTheFdStore) {
+  install();
+  start_socket();
+  PqClient stays = connected_client();
+  std::string with_two;
+  {
+    PqClient leaves = connected_client();
+    ASSERT_TRUE(poll_until([&] { return !show("NFileDescriptorStore").empty(); }));
+    with_two = show("NFileDescriptorStore");
+  }
+  EXPECT_TRUE(poll_until(
+      [&] { return std::stoi(show("NFileDescriptorStore")) == std::stoi(with_two) - 1; }, 20s))
+      << "before " << with_two << ", now " << show("NFileDescriptorStore");
+}
+
+TEST_F(SystemdTest, StopClosesTheClientsConnections) {
+  install();
+  start_socket();
+  PqClient client = connected_client();
+  CommandResult stop = harness().systemctl({"stop", unit().service()});
+  ASSERT_EQ(stop.code, 0) << stop.both();
+  EXPECT_EQ(show("NFileDescriptorStore"), "0");
+  EXPECT_NE(client.expect_error("SELECT 1"), "no error");
 }
 
 TEST_F(SystemdTest, FailedLoginIsInTheJournalWithItsFields) {
