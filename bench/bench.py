@@ -1,0 +1,495 @@
+#!/usr/bin/env python3
+"""pooler vs PgBouncer vs direct PostgreSQL, side by side in one run (issue 6).
+
+Called by bench/run after it has installed packages and built pooler; see docs/performance.md.
+Everything it starts runs as the unprivileged user pooler-test on 127.0.0.1 in a temporary
+directory, and is stopped by pid and removed when it finishes.
+"""
+import argparse
+import csv
+import os
+import pwd
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PGBIN = "/usr/lib/postgresql/15/bin"
+USER, PASSWORD, DB = "bench", "bench-pw", "bench"
+TEST_USER = "pooler-test"
+AS_TEST_USER = ["setpriv", "--reuid", TEST_USER, "--regid", TEST_USER, "--init-groups"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TARGETS = ["direct", "pooler", "pgbouncer"]
+# Bytes of one `SELECT generate_series(1,100000)` result on the wire: a DataRow per row
+# ('D', int32 length, int16 column count, int32 value length, the digits), plus the
+# RowDescription and CommandComplete around it.
+RESULT_BYTES = sum(1 + 4 + 2 + 4 + len(str(i)) for i in range(1, 100001)) + 60
+
+
+def log(msg):
+    print(f"==> {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def perf_works():
+    if not shutil.which("perf"):
+        return False
+    try:
+        r = subprocess.run(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "--", "true"],
+                           capture_output=True, text=True, timeout=20)
+        return r.returncode == 0 and re.search(r"^\d+,", r.stderr, re.M) is not None
+    except Exception:
+        return False
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.procs = {}  # name -> Popen of what we started (pooler, pgbouncer)
+        self.tmp = tempfile.mkdtemp(prefix="pooler-bench.", dir="/tmp")
+        tu = pwd.getpwnam(TEST_USER)
+        os.chown(self.tmp, tu.pw_uid, tu.pw_gid)
+        self.pg_port, self.pooler_port, self.pgb_port = free_port(), free_port(), free_port()
+        self.ports = {"direct": self.pg_port, "pooler": self.pooler_port, "pgbouncer": self.pgb_port}
+        self.perf = perf_works() and not args.no_perf
+        self.env = dict(os.environ, PGPASSWORD=PASSWORD)
+        self.pg_started = False
+        self.rows = []
+
+    # ---- processes -------------------------------------------------------------------
+    def start_postgres(self):
+        log(f"throwaway PostgreSQL 15 on 127.0.0.1:{self.pg_port} (scale {self.args.scale})")
+        data = f"{self.tmp}/data"
+        subprocess.run(AS_TEST_USER + [f"{PGBIN}/initdb", "-D", data, "-U", "postgres",
+                                        "--auth-local=trust", "--auth-host=scram-sha-256"],
+                       check=True, stdout=subprocess.DEVNULL)
+        opts = (f"-p {self.pg_port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+                "-c shared_buffers=128MB")
+        subprocess.run(AS_TEST_USER + [f"{PGBIN}/pg_ctl", "-D", data, "-l", f"{self.tmp}/postgres.log",
+                                        "-w", "-o", opts, "start"], check=True, stdout=subprocess.DEVNULL)
+        self.pg_started = True
+        psql = ["psql", "-qX", "-h", self.tmp, "-p", str(self.pg_port), "-U", "postgres"]
+        subprocess.run(psql + ["-c", f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}'",
+                               "-c", f"CREATE DATABASE {DB} OWNER {USER}"],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([f"{PGBIN}/pgbench", "-q", "-i", "-s", str(self.args.scale), "-h", "127.0.0.1",
+                        "-p", str(self.pg_port), "-U", USER, DB],
+                       check=True, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def write_configs(self):
+        with open(f"{self.tmp}/userlist.txt", "w") as f:
+            f.write(f'"{USER}" "{PASSWORD}"\n')
+        common = f"""[databases]
+{DB} = host=127.0.0.1 port={self.pg_port} dbname={DB}
+
+[{{section}}]
+listen_addr = 127.0.0.1
+listen_port = {{port}}
+unix_socket_dir = {self.tmp}
+auth_type = scram-sha-256
+auth_file = {self.tmp}/userlist.txt
+pool_mode = transaction
+default_pool_size = 20
+max_client_conn = 12000
+log_connections = 0
+log_disconnections = 0
+"""
+        with open(f"{self.tmp}/pooler.ini", "w") as f:
+            f.write(common.format(section="pooler", port=self.pooler_port))
+        with open(f"{self.tmp}/pgbouncer.ini", "w") as f:
+            f.write(common.format(section="pgbouncer", port=self.pgb_port))
+        tu = pwd.getpwnam(TEST_USER)
+        for n in ("userlist.txt", "pooler.ini", "pgbouncer.ini"):
+            os.chown(f"{self.tmp}/{n}", tu.pw_uid, tu.pw_gid)
+
+    def start_pooler(self, name):
+        binary = self.args.pooler if name == "pooler" else shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        logf = open(f"{self.tmp}/{name}.log", "ab")
+        p = subprocess.Popen(AS_TEST_USER + [binary, f"{self.tmp}/{name}.ini"],
+                             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
+        self.procs[name] = p
+        for _ in range(100):
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} exited at start; see its log:\n" + self.tail_log(name))
+            r = subprocess.run(["psql", "-qXAt", "-h", "127.0.0.1", "-p", str(self.ports[name]), "-U", USER,
+                                DB, "-c", "select 1"], env=self.env, capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not accept logins; log:\n" + self.tail_log(name))
+
+    def stop_pooler(self, name):
+        p = self.procs.pop(name, None)
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def tail_log(self, name):
+        try:
+            with open(f"{self.tmp}/{name}.log", errors="replace") as f:
+                return "".join(f.readlines()[-10:])
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        for name in list(self.procs):
+            self.stop_pooler(name)
+        if self.pg_started:
+            subprocess.run(AS_TEST_USER + [f"{PGBIN}/pg_ctl", "-D", f"{self.tmp}/data", "-m", "fast", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def pid(self, target):
+        p = self.procs.get(target)
+        return p.pid if p else None
+
+    # ---- one pgbench run ---------------------------------------------------------------
+    def pgbench(self, target, wargs, seconds, extra=None):
+        """Runs pgbench against target and returns a dict of figures."""
+        logdir = tempfile.mkdtemp(dir=self.tmp)
+        cmd = ["nice", "-n", "5", f"{PGBIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", str(self.ports[target]),
+               "-U", USER, "-j", "2", "-T", str(seconds), "-l", "--log-prefix", f"{logdir}/tx"] + wargs + [DB]
+        pid = self.pid(target)
+        perf = None
+        if pid and self.perf:
+            perf = subprocess.Popen(["perf", "stat", "-x,", "-o", f"{logdir}/perf", "-e",
+                                     "raw_syscalls:sys_enter", "-p", str(pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.3)
+        cpu0 = cpu_seconds(pid) if pid else None
+        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=seconds + 300)
+        cpu1 = cpu_seconds(pid) if pid else None
+        syscalls = None
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=30)
+            try:
+                with open(f"{logdir}/perf") as f:
+                    m = re.search(r"^(\d+),", f.read(), re.M)
+                    syscalls = int(m.group(1)) if m else None
+            except OSError:
+                pass
+        out = r.stdout + r.stderr
+        res = dict(extra or {})
+        m = re.search(r"number of transactions actually processed: (\d+)", out)
+        ntx = int(m.group(1)) if m else 0
+        m = re.search(r"number of failed transactions: (\d+)", out)
+        nfailed = int(m.group(1)) if m else 0
+        aborted = re.search(r"(?m)^.*(aborted|error|ERROR|FATAL).*$", r.stderr)
+        if r.returncode != 0 or ntx == 0 or nfailed:
+            msg = aborted.group(0).strip() if aborted else (r.stderr.strip().splitlines() or ["?"])[-1]
+            res.update(status="failed", error=msg[:200])
+            shutil.rmtree(logdir, ignore_errors=True)
+            return res
+        m = re.search(r"^tps = ([\d.]+)", out, re.M)
+        res["tps"] = float(m.group(1)) if m else None
+        m = re.search(r"latency average = ([\d.]+) ms", out)
+        res["lat_mean_ms"] = float(m.group(1)) if m else None
+        lats = []
+        for fn in os.listdir(logdir):
+            if fn.startswith("tx"):
+                with open(f"{logdir}/{fn}") as f:
+                    for line in f:
+                        parts = line.split()
+                        if len(parts) >= 3 and parts[2].isdigit():
+                            lats.append(int(parts[2]))
+        if lats:
+            lats.sort()
+            res["lat_p99_ms"] = lats[min(len(lats) - 1, int(len(lats) * 0.99))] / 1000.0
+        res["transactions"] = ntx
+        if pid:
+            res["cpu_s_per_1k_tx"] = (cpu1 - cpu0) / ntx * 1000.0
+            res["syscalls_per_tx"] = syscalls / ntx if syscalls is not None else None
+        res["status"] = "ok"
+        shutil.rmtree(logdir, ignore_errors=True)
+        return res
+
+    # ---- workloads -------------------------------------------------------------------------
+    def idle_run(self, target, n, seconds):
+        """(g): restart the target fresh, open n idle clients, then 20 active pgbench clients."""
+        self.stop_pooler(target)
+        self.start_pooler(target)
+        self.pgbench(target, ["-S", "-c", "20"], 1)  # fills the server pool
+        pid = self.pid(target)
+        rss0, cpu0 = rss_kib(pid), cpu_seconds(pid)
+        conninfo = f"host=127.0.0.1 port={self.ports[target]} user={USER} dbname={DB} password={PASSWORD}"
+        t0 = time.time()
+        helper = subprocess.Popen([self.args.idle_helper, conninfo, str(n)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ready = None
+        deadline = time.time() + 900
+        while time.time() < deadline and helper.poll() is None:
+            rl, _, _ = select.select([helper.stdout], [], [], 1)
+            if rl:
+                ready = helper.stdout.readline().split()
+                break
+        if not ready or ready[0] != "ready":
+            helper.kill()
+            helper.wait()
+            return dict(status="failed", error=f"idle helper: {helper.stderr.read().strip()[:200]}")
+        ok, failed = int(ready[1]), int(ready[2])
+        connect_s = time.time() - t0
+        time.sleep(0.5)
+        rss1, cpu1 = rss_kib(pid), cpu_seconds(pid)
+        extra = dict(idle_ok=ok, idle_failed=failed, idle_connect_s=round(connect_s, 2))
+        if ok:
+            extra["rss_kib_per_idle_client"] = (rss1 - rss0) / ok
+            extra["login_cpu_ms"] = (cpu1 - cpu0) / ok * 1000.0
+        res = self.pgbench(target, ["-S", "-M", "simple", "-c", "20"], seconds, extra)
+        helper.stdin.close()
+        helper.wait(timeout=120)
+        err = helper.stderr.read().strip()
+        if failed:
+            res.update(status="failed", error=f"{failed} of {n} idle logins failed: {err[:150]}")
+        return res
+
+    def workloads(self):
+        a = self.args
+        script = f"{self.tmp}/bigresult.sql"
+        with open(script, "w") as f:
+            f.write("SELECT generate_series(1,100000);\n")
+        w = [
+            ("a", "select-only simple c50", ["-S", "-M", "simple", "-c", "50"]),
+            ("b", "select-only extended c50", ["-S", "-M", "extended", "-c", "50"]),
+            ("c", "tpcb-like c20", ["-M", "simple", "-c", "20"]),
+            ("d", "churn -S -C c20", ["-S", "-C", "-c", "20"]),
+            ("e", "select-only prepared c50", ["-S", "-M", "prepared", "-c", "50"]),
+            ("f", "select-only simple c20=pool", ["-S", "-M", "simple", "-c", "20"]),
+            ("g1000", "1000 idle + 20 active", 1000),
+        ]
+        if not a.quick:
+            w.append(("g10000", "10000 idle + 20 active", 10000))
+        w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
+        if a.workloads:
+            keep = set(a.workloads.split(","))
+            w = [x for x in w if x[0] in keep or x[0].rstrip("0123456789") in keep]
+        return w
+
+    def run(self):
+        a = self.args
+        self.start_postgres()
+        self.write_configs()
+        for name in ("pooler", "pgbouncer"):
+            self.start_pooler(name)
+        log(f"pooler on :{self.pooler_port}, PgBouncer on :{self.pgb_port}; "
+            f"perf syscall counts: {'on' if self.perf else 'n/a'}")
+        log("warm-up")
+        for t in TARGETS:
+            self.pgbench(t, ["-S", "-c", "20"], a.warmup)
+        for wi, (wid, desc, wargs) in enumerate(self.workloads()):
+            reps = 1 if wid == "g10000" else a.reps
+            for rep in range(reps):
+                order = list(TARGETS) if (wi + rep) % 2 == 0 else list(reversed(TARGETS))
+                for t in order:
+                    if isinstance(wargs, int):
+                        if t == "direct":
+                            continue  # PostgreSQL cannot hold thousands of idle backends cheaply
+                        res = self.idle_run(t, wargs, a.time)
+                    else:
+                        res = self.pgbench(t, wargs, a.time)
+                    if wid == "h" and res.get("tps"):
+                        res["mb_per_s"] = res["tps"] * RESULT_BYTES / 1e6
+                    res.update(workload=wid, desc=desc, target=t, rep=rep + 1)
+                    self.rows.append(res)
+                    brief = (f"tps {res['tps']:.0f}" if res.get("tps") else f"FAILED: {res.get('error', '')}")
+                    print(f"    {wid:7} rep {rep + 1} {t:9} {brief}", flush=True)
+                    if t in self.procs and self.procs[t].poll() is not None:
+                        raise RuntimeError(f"{t} died during {wid}; log:\n" + self.tail_log(t))
+
+    # ---- report ----------------------------------------------------------------------------
+    def report(self, out):
+        os.makedirs(out, exist_ok=True)
+        fields = ["workload", "desc", "target", "rep", "status", "tps", "lat_mean_ms", "lat_p99_ms",
+                  "cpu_s_per_1k_tx", "syscalls_per_tx", "rss_kib_per_idle_client", "login_cpu_ms",
+                  "mb_per_s", "transactions", "idle_ok", "idle_failed", "idle_connect_s", "error"]
+        with open(f"{out}/results.csv", "w", newline="") as f:
+            wr = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            wr.writeheader()
+            for r in self.rows:
+                wr.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+        wids = list(dict.fromkeys(r["workload"] for r in self.rows))
+        descs = {r["workload"]: r["desc"] for r in self.rows}
+
+        def get(wid, t):
+            return [r for r in self.rows if r["workload"] == wid and r["target"] == t]
+
+        def ratio(wid, key, num="pooler", den="pgbouncer"):
+            rs = []
+            for rep in sorted({r["rep"] for r in self.rows if r["workload"] == wid}):
+                a = [r.get(key) for r in get(wid, num) if r["rep"] == rep]
+                b = [r.get(key) for r in get(wid, den) if r["rep"] == rep]
+                if a and b and a[0] is not None and b[0]:
+                    rs.append(a[0] / b[0])
+            return median(rs)
+
+        metrics = [("tps", "tps", "{:.0f}"), ("lat_mean_ms", "mean ms", "{:.2f}"), ("lat_p99_ms", "p99 ms", "{:.2f}"),
+                   ("cpu_s_per_1k_tx", "cpu s/1k tx", "{:.4f}"), ("syscalls_per_tx", "syscalls/tx", "{:.2f}")]
+        fmt = lambda v, f: "-" if v is None else f.format(v)
+        lines = []
+        hdr = f"{'workload':34} {'target':10} " + " ".join(f"{h:>12}" for _, h, _ in metrics) + "  extra"
+        lines += [hdr, "-" * len(hdr)]
+        summary = []
+        chart = []
+        for wid in wids:
+            crow = [wid]
+            for t in TARGETS:
+                rs = get(wid, t)
+                if not rs:
+                    crow.append("-")
+                    continue
+                ok = [r for r in rs if r.get("status") == "ok"]
+                med = {k: median([r.get(k) for r in ok]) for k in
+                       [m[0] for m in metrics] + ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s"]}
+                extra = []
+                if med["rss_kib_per_idle_client"] is not None:
+                    extra.append(f"rss/idle client {med['rss_kib_per_idle_client']:.2f} KiB")
+                if med["login_cpu_ms"] is not None:
+                    extra.append(f"login cpu {med['login_cpu_ms']:.2f} ms")
+                if med["mb_per_s"] is not None:
+                    extra.append(f"{med['mb_per_s']:.0f} MB/s")
+                if len(ok) < len(rs):
+                    extra.append(f"FAILED {len(rs) - len(ok)}/{len(rs)}: {[r for r in rs if r.get('status') != 'ok'][0].get('error', '')[:90]}")
+                status = "ok" if len(ok) == len(rs) else ("failed" if not ok else "partly failed")
+                if t == "direct":
+                    med["cpu_s_per_1k_tx"] = med["syscalls_per_tx"] = None
+                lines.append(f"{wid + ' ' + descs[wid]:34} {t:10} " +
+                             " ".join(f"{fmt(med[k], f):>12}" for k, _, f in metrics) + "  " + "; ".join(extra))
+                summary.append(dict(workload=wid, desc=descs[wid], target=t, status=status, reps=len(rs),
+                                    **{k: (round(v, 6) if v is not None else None) for k, v in med.items()}))
+                crow.append(f"{med['tps']:.1f}" if med["tps"] else "-")
+            chart.append(crow)
+            rat = {k: ratio(wid, k) for k, _, _ in metrics}
+            extra = []
+            for k, label in (("rss_kib_per_idle_client", "rss"), ("login_cpu_ms", "login cpu")):
+                v = ratio(wid, k)
+                if v is not None:
+                    extra.append(f"{label} {v:.2f}x")
+            if any(v is not None for v in rat.values()) or extra:
+                if "direct" in [r["target"] for r in self.rows if r["workload"] == wid]:
+                    d = ratio(wid, "tps", "pooler", "direct")
+                    if d is not None:
+                        extra.append(f"pooler/direct tps {d:.2f}x")
+                    d = ratio(wid, "tps", "pgbouncer", "direct")
+                    if d is not None:
+                        extra.append(f"pgbouncer/direct tps {d:.2f}x")
+                lines.append(f"{'':34} {'pooler/pgb':10} " +
+                             " ".join(f"{fmt(rat[k], '{:.2f}x'):>12}" for k, _, _ in metrics) + "  " + "; ".join(extra))
+                summary.append(dict(workload=wid, desc=descs[wid], target="ratio pooler/pgbouncer (median of per-rep)",
+                                    **{k: (round(v, 4) if v is not None else None) for k, v in rat.items()}))
+        table = "\n".join(lines)
+        print("\n" + table)
+        with open(f"{out}/table.txt", "w") as f:
+            f.write(table + "\n")
+        sfields = ["workload", "desc", "target", "status", "reps"] + [m[0] for m in metrics] + \
+                  ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s"]
+        with open(f"{out}/summary.csv", "w", newline="") as f:
+            wr = csv.DictWriter(f, fieldnames=sfields, extrasaction="ignore")
+            wr.writeheader()
+            wr.writerows(summary)
+        with open(f"{out}/tps.dat", "w") as f:
+            f.write("# workload direct pooler pgbouncer\n")
+            for crow in chart:
+                f.write(" ".join(crow) + "\n")
+        if shutil.which("gnuplot"):
+            gp = f"""set terminal pngcairo size 1100,600 noenhanced
+set output '{out}/tps.png'
+set title 'tps per workload (median of reps; log scale; missing bar = failed or not run)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set datafile missing '-'
+set logscale y
+set yrange [1:*]
+set ylabel 'transactions per second'
+set grid ytics
+set key top right
+plot '{out}/tps.dat' using 2:xtic(1) title 'direct PostgreSQL', '' using 3 title 'pooler', '' using 4 title 'PgBouncer 1.18'
+"""
+            r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+            if r.returncode != 0:
+                # pngcairo is missing from some gnuplot builds; the plain png terminal is not.
+                r = subprocess.run(["gnuplot"], input=gp.replace("pngcairo", "png"), text=True, capture_output=True)
+            if r.returncode != 0:
+                print(f"gnuplot failed: {r.stderr.strip()}")
+        print(f"\nresults: {out}/results.csv (every rep), summary.csv, table.txt, tps.png")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out")
+    ap.add_argument("--time", type=int, help="seconds per pgbench run (default 10, quick 3)")
+    ap.add_argument("--reps", type=int, help="repetitions per workload (default 3, quick 1)")
+    ap.add_argument("--scale", type=int, help="pgbench scale (default 10, quick 1)")
+    ap.add_argument("--workloads", help="comma-separated subset, e.g. a,b,g")
+    ap.add_argument("--pooler", required=True)
+    ap.add_argument("--idle-helper", required=True)
+    ap.add_argument("--no-perf", action="store_true")
+    a = ap.parse_args()
+    a.time = a.time or (3 if a.quick else 10)
+    a.reps = a.reps or (1 if a.quick else 3)
+    a.scale = a.scale or (1 if a.quick else 10)
+    a.warmup = 1 if a.quick else 3
+    a.out = a.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                  time.strftime("%Y%m%d-%H%M%S") + ("-quick" if a.quick else ""))
+    b = Bench(a)
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    t0 = time.time()
+    rc = 0
+    try:
+        b.run()
+    except Exception as e:  # report what was measured so far, then fail
+        print(f"bench: {e}", file=sys.stderr)
+        rc = 1
+    finally:
+        b.cleanup()
+    if b.rows:
+        b.report(a.out)
+    print(f"bench finished in {time.time() - t0:.0f}s")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
