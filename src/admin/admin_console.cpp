@@ -119,7 +119,8 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
              static_cast<int>(sql.size()), sql.data());
   auto db_arg = [&]() -> pool::Database* {
     if (cmd.argument.empty()) return nullptr;
-    return pooler_.find_database(cmd.argument);
+    // Only databases that exist: naming one must not create it from the "*" entry.
+    return pooler_.existing_database(cmd.argument);
   };
   if ((cmd.verb == "KILL" || cmd.verb == "DISABLE" || cmd.verb == "ENABLE") &&
       cmd.argument.empty()) {

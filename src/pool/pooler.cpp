@@ -288,6 +288,14 @@ Database* Pooler::find_database(const std::string& name) {
   return raw;
 }
 
+Database* Pooler::existing_database(const std::string& name) {
+  auto it = databases_.find(name);
+  if (it != databases_.end()) return find_database(name);
+  const config::DatabaseEntry* entry = config_.find_database(name);
+  if (!entry || entry->name == "*") return nullptr;
+  return find_database(name);
+}
+
 PoolUser* Pooler::find_user(const std::string& name) {
   if (userlist_.find(name) == nullptr) return nullptr;
   return &user_for_pool(name);

@@ -105,6 +105,8 @@ class Pooler {
 
   // Lookups for clients logging in.
   Database* find_database(const std::string& name);  // creates from "*" if needed
+  // A database already known, or configured by its own name; never created from "*".
+  Database* existing_database(const std::string& name);
   PoolUser* find_user(const std::string& name);      // nullptr if not in auth_file
   PoolUser& user_for_pool(const std::string& name);  // creates an entry if needed
   Pool& pool_for(Database& db, const std::string& client_user);

@@ -100,6 +100,9 @@ TEST_F(AdminConsole, OrdinaryUsersCannotUseIt) {
   start_pooler();
   PqClient client = pooler().connect("alice", PoolerProcess::admin_db());
   EXPECT_FALSE(client.ok());
+  EXPECT_EQ("42501", client.connect_sqlstate()) << client.connect_error();
+  EXPECT_NE(client.connect_error().find("admin_users"), std::string::npos)
+      << client.connect_error();
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 // The command line: --version, --help, --check-config with good and bad files.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -17,6 +21,19 @@ class CommandLine : public ::testing::Test {
   // Runs the binary as root (no server needed); returns its exit code, output in `out`.
   int run_pooler(const std::vector<std::string>& args, std::string* out) {
     std::vector<std::string> argv = {PoolerProcess::binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    SpawnOptions options;
+    options.as_test_user = false;
+    options.output_path = dir_ + "/out.txt";
+    int rc = run(argv, options);
+    *out = read_file(options.output_path);
+    return rc;
+  }
+  // Runs the binary under a launcher (e.g. systemd-socket-activate ... pooler ARGS).
+  int run_pooler_via(const std::vector<std::string>& launcher, const std::vector<std::string>& args,
+                     std::string* out) {
+    std::vector<std::string> argv = launcher;
+    argv.push_back(PoolerProcess::binary());
     argv.insert(argv.end(), args.begin(), args.end());
     SpawnOptions options;
     options.as_test_user = false;
@@ -85,5 +102,34 @@ TEST_F(CommandLine, MissingConfigArgumentIsAUsageError) {
   EXPECT_EQ(64, run_pooler({}, &out)) << out;
 }
 
+// An inherited fd that is not a listening stream socket (here a UDP socket passed the
+// systemd way) is a clear startup error, not a silent misbehaviour.
+TEST_F(CommandLine, InheritedNonStreamSocketIsAStartupError) {
+  std::string ini =
+      write_ini("[pooler]\nlisten_addr = 127.0.0.1\nlisten_port = " + std::to_string(free_port()) +
+                "\nunix_socket_dir =\n");
+  const int udp_port = free_port();
+  SpawnOptions options;
+  options.as_test_user = false;
+  options.output_path = dir_ + "/out.txt";
+  // systemd-socket-activate starts the program at the first datagram, passing the socket.
+  pid_t pid = spawn({"/usr/bin/systemd-socket-activate", "--datagram", "-l",
+                     "127.0.0.1:" + std::to_string(udp_port), PoolerProcess::binary(), ini},
+                    options);
+  int status = -1;
+  ASSERT_TRUE(poll_until([&] {
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(udp_port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sendto(udp, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    close(udp);
+    return !still_running(pid, &status);
+  }));
+  std::string out = read_file(options.output_path);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_NE(out.find("is not a listening stream socket"), std::string::npos) << out;
+}
 }  // namespace
 }  // namespace pooler_test

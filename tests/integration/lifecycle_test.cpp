@@ -1,5 +1,6 @@
 // Stopping the pooler.
 #include <signal.h>
+#include <unistd.h>
 
 #include "pooler_test.h"
 
@@ -32,6 +33,63 @@ TEST_F(Lifecycle, SigtermStopsThePoolerOnceTransactionClientsAreGone) {
   EXPECT_TRUE(poll_until([&] { return pool_stat("cl_active") == "0"; }));
   pooler().send_signal(SIGTERM);
   EXPECT_TRUE(pooler().exits_within(15s)) << "still running 15 s after SIGTERM";
+}
+
+}  // namespace
+}  // namespace pooler_test
+
+namespace pooler_test {
+namespace {
+
+class Pidfile : public PoolerTest {};
+
+TEST_F(Pidfile, IsWrittenWhenReadyAndRemovedOnExit) {
+  start_pooler();
+  std::string path = pooler().dir() + "/pooler.pid";
+  EXPECT_TRUE(poll_until([&] { return read_file(path) == std::to_string(pooler().pid()) + "\n"; }))
+      << read_file(path);
+  pooler().send_signal(SIGINT);
+  ASSERT_TRUE(pooler().exits_within(15s));
+  EXPECT_NE(0, access(path.c_str(), F_OK)) << "pidfile left behind";
+}
+
+TEST_F(Pidfile, AStalePidfileIsReplaced) {
+  start_pooler();
+  std::string ini = pooler().ini_path();
+  std::string path = pooler().dir() + "/pooler.pid";
+  pooler().send_signal(SIGKILL);  // leaves its pidfile behind, naming a dead process
+  ASSERT_TRUE(pooler().exits_within(15s));
+  ASSERT_EQ(0, access(path.c_str(), F_OK));
+  SpawnOptions options;
+  options.output_path = pooler().dir() + "/second.log";
+  pid_t second = spawn({PoolerProcess::binary(), ini}, options);
+  EXPECT_TRUE(poll_until([&] { return read_file(path) == std::to_string(second) + "\n"; }))
+      << read_file(options.output_path);
+  terminate(second, SIGINT, 10s);
+}
+
+TEST_F(Pidfile, ALiveOwnerMakesASecondInstanceRefuseToStart) {
+  start_pooler();
+  ASSERT_TRUE(poll_until([&] { return !read_file(pooler().dir() + "/pooler.pid").empty(); }));
+  SpawnOptions options;
+  options.output_path = pooler().dir() + "/second.log";
+  pid_t second = spawn({PoolerProcess::binary(), pooler().ini_path()}, options);
+  int status = wait_for_exit(second, 15s);
+  ASSERT_NE(-1, status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_NE(read_file(options.output_path).find("is pooler already running?"), std::string::npos)
+      << read_file(options.output_path);
+  PqClient client = connect();  // the first one is unharmed
+  EXPECT_EQ("1", client.value("SELECT 1"));
+}
+
+TEST_F(Pidfile, SigintClosesClientsWithAdminShutdown) {
+  start_pooler();
+  PqClient client = connect();
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  pooler().send_signal(SIGINT);
+  ASSERT_TRUE(pooler().exits_within(15s));
+  EXPECT_NE("no error", client.expect_error("SELECT 2"));
 }
 
 }  // namespace

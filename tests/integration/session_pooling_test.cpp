@@ -41,3 +41,31 @@ TEST_F(SessionPooling, NextSessionDoesNotInheritTheLastOnesState) {
 
 }  // namespace
 }  // namespace pooler_test
+
+namespace pooler_test {
+namespace {
+
+class SessionNotifications : public PoolerTest {};
+
+TEST_F(SessionNotifications, ListenerReceivesNotifyFromAnotherClient) {
+  PoolerOptions options;
+  options.pool_mode = "session";
+  start_pooler(options);
+  PqClient listener = connect();
+  PqClient sender = connect();
+  listener.exec("LISTEN pooler_channel");
+  sender.exec("NOTIFY pooler_channel, 'hello'");
+  PGnotify* note = nullptr;
+  EXPECT_TRUE(poll_until([&] {
+    PQconsumeInput(listener.raw());
+    note = PQnotifies(listener.raw());
+    return note != nullptr;
+  }));
+  ASSERT_NE(nullptr, note);
+  EXPECT_STREQ("pooler_channel", note->relname);
+  EXPECT_STREQ("hello", note->extra);
+  PQfreemem(note);
+}
+
+}  // namespace
+}  // namespace pooler_test

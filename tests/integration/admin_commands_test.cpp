@@ -1,0 +1,107 @@
+// Admin console commands beyond SHOW POOLS / CLIENTS: the other views, stats_users,
+// KILL, DISABLE/ENABLE, RECONNECT + WAIT_CLOSE, SUSPEND/RESUME.
+#include <string>
+
+#include "pooler_test.h"
+
+namespace pooler_test {
+namespace {
+
+class AdminCommands : public PoolerTest {};
+
+TEST_F(AdminCommands, EveryShowViewAnswersWithPgBouncersColumns) {
+  start_pooler();
+  PqClient client = connect();
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  PqClient a = admin();
+  struct View {
+    const char* sql;
+    std::vector<const char*> columns;
+  };
+  for (const View& view : std::vector<View>{
+           {"SHOW SERVERS", {"type", "user", "database", "state", "addr", "port", "remote_pid"}},
+           {"SHOW DATABASES", {"name", "host", "port", "database", "pool_size", "pool_mode"}},
+           {"SHOW STATS", {"database", "total_xact_count", "total_query_count", "avg_query_time"}},
+           {"SHOW USERS", {"name", "pool_mode"}},
+           {"SHOW LISTS", {"list", "items"}},
+           {"SHOW VERSION", {"version"}},
+           {"SHOW CONFIG", {"key", "value", "default", "changeable"}}}) {
+    Rows rows = a.exec(view.sql);
+    EXPECT_GT(rows.size(), 0u) << view.sql;
+    for (const char* column : view.columns) {
+      EXPECT_NO_THROW(rows.at(0, column)) << view.sql << " has no column " << column;
+    }
+  }
+  Rows stats = a.exec("SHOW STATS");
+  EXPECT_GE(std::stol(stats.at(stats.only("database", "app"), "total_query_count")), 1);
+}
+
+TEST_F(AdminCommands, StatsUsersMayShowButNotControl) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"stats_users = carol"};
+  start_pooler(options);
+  PqClient carol = pooler().connect("carol", PoolerProcess::admin_db());
+  ASSERT_TRUE(carol.ok()) << carol.connect_error();
+  EXPECT_NO_THROW(carol.exec("SHOW POOLS"));
+  EXPECT_EQ("42501", carol.expect_error("PAUSE"));
+}
+
+TEST_F(AdminCommands, UnknownCommandIsASyntaxErrorAndTheConsoleStaysUsable) {
+  start_pooler();
+  PqClient a = admin();
+  EXPECT_EQ("42601", a.expect_error("FROBNICATE"));
+  EXPECT_EQ("42601", a.expect_error("SHOW NONSENSE"));
+  EXPECT_EQ("3D000", a.expect_error("KILL no_such_db"));
+  EXPECT_NO_THROW(a.exec("SHOW VERSION"));
+}
+
+TEST_F(AdminCommands, KillClosesTheDatabasesClientsAndResumeReopensIt) {
+  start_pooler();
+  PqClient victim = connect();
+  EXPECT_EQ("1", victim.value("SELECT 1"));
+  PqClient a = admin();
+  a.exec("KILL app");
+  EXPECT_NE("no error", victim.expect_error("SELECT 2"));
+  a.exec("RESUME app");
+  PqClient fresh = connect();
+  EXPECT_EQ("3", fresh.value("SELECT 3"));
+}
+
+TEST_F(AdminCommands, DisableRefusesNewLoginsAndEnableAllowsThemAgain) {
+  start_pooler();
+  PqClient connected = connect();
+  PqClient a = admin();
+  a.exec("DISABLE app");
+  PqClient refused = pooler().connect();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ("57P03", refused.connect_sqlstate()) << refused.connect_error();
+  EXPECT_EQ("1", connected.value("SELECT 1"));  // already connected clients go on
+  a.exec("ENABLE app");
+  PqClient welcome = connect();
+  EXPECT_EQ("2", welcome.value("SELECT 2"));
+}
+
+TEST_F(AdminCommands, ReconnectReplacesServersAndWaitCloseReturnsWhenTheOldAreGone) {
+  start_pooler();
+  PqClient client = connect();
+  std::string before = client.value("SELECT pg_backend_pid()");
+  PqClient a = admin();
+  a.exec("RECONNECT app");
+  a.exec("WAIT_CLOSE app");
+  EXPECT_NE(before, client.value("SELECT pg_backend_pid()"));
+}
+
+TEST_F(AdminCommands, SuspendStopsNewConnectionsAndResumeLetsThemIn) {
+  start_pooler();
+  PqClient client = connect();
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  PqClient a = admin();
+  a.exec("SUSPEND");
+  a.exec("RESUME");
+  EXPECT_EQ("2", client.value("SELECT 2"));
+  PqClient fresh = connect();
+  EXPECT_EQ("3", fresh.value("SELECT 3"));
+}
+
+}  // namespace
+}  // namespace pooler_test
