@@ -440,7 +440,7 @@ set logscale y
 set yrange [1:*]
 set ylabel 'transactions per second'
 set grid ytics
-set key top right
+set key below horizontal
 plot '{out}/tps.dat' using 2:xtic(1) title 'direct PostgreSQL', '' using 3 title 'pooler', '' using 4 title 'PgBouncer 1.18'
 """
             r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
