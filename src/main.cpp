@@ -1,6 +1,7 @@
 // pooler: command line and wiring only.
 #include <fcntl.h>
 #include <getopt.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -233,13 +234,24 @@ int main(int argc, char** argv) {
     {
       auto restore = pooler::takeover::plan_store_restore(inherited.value(), fd_store, log);
       if (!restore.records.empty()) {
+        // Crash-loop guard: if adopting crashes us, the next start sees this marker and
+        // ignores the stored state instead of crashing on it forever.
+        pooler::Socket marker(memfd_create("recovering", MFD_CLOEXEC));
+        fd_store.store(marker.fd(), "recovering");
+        const char* crash_file = getenv("POOLER_TEST_CRASH_ONCE_FILE");  // test hook
+        if (crash_file && unlink(crash_file) == 0) abort();
+        const size_t restored = restore.records.size();
         if (auto r =
                 pooler.adopt(std::move(restore.records), std::move(restore.sockets), restore.extra);
             !r) {
           return fail_daemon(1, r.error().message);
         }
+        fd_store.remove("recovering");
+        pooler.set_restore_counts(restored, restore.dropped);
+      } else {
+        pooler.set_restore_counts(0, restore.dropped);
       }
-      pooler.set_restore_counts(restore.records.size(), restore.dropped);
+      pooler.publish_slots();
     }
 
     // Ready means: config loaded, listeners live, admin console answering. The pidfile is

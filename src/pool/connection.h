@@ -32,6 +32,8 @@ class Connection {
   // FDNAME in systemd's fd store, or empty if not stored.
   const std::string& store_name() const { return store_name_; }
   void set_store_name(std::string name) { store_name_ = std::move(name); }
+  uint32_t state_slot() const { return slot_; }
+  void set_state_slot(uint32_t slot) { slot_ = slot; }
 
   // Queue bytes pooler generated (errors, auth, admin results) and try to send them now.
   // Returns false if the socket failed.
@@ -76,6 +78,7 @@ class Connection {
   bool closing_ = false;
   PeerAddress address_;
   std::string store_name_;
+  uint32_t slot_ = 0;  // crash-safe state slot (fd store), 0 = none
   Clock::time_point connect_time_;
 };
 

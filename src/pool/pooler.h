@@ -22,6 +22,7 @@
 #include "systemd/fd_store.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
+#include "systemd/slots_file.h"
 #include "takeover/connection_record.h"
 #include "takeover/connection_state.h"
 
@@ -47,6 +48,14 @@ class Pooler {
   void set_fd_store(systemd::FdStore* store) { fd_store_ = store; }
   // Stores a connection in systemd's fd store under a fresh FDNAME (if the store is on).
   void store_connection(Connection& conn, const char* role);
+  // Crash-safe state of a stored connection: the whole record, or just busy/idle.
+  void slot_write(ClientConnection& client);
+  void slot_write(ServerConnection& server);
+  void slot_busy(Connection& conn, bool busy) {
+    if (slots_file_ && conn.state_slot()) slots_file_->slots().set_busy(conn.state_slot(), busy);
+  }
+  // After restoring from the store: replace the "slots" memfd there with ours.
+  void publish_slots();
   // What a start from the fd store brought back, for STATUS= and logs.
   void set_restore_counts(size_t restored, size_t dropped) {
     restored_ = restored;
@@ -196,6 +205,7 @@ class Pooler {
   Event watchdog_timer_;
   systemd::Notifier* notifier_ = nullptr;
   systemd::FdStore* fd_store_ = nullptr;
+  std::unique_ptr<systemd::SlotsFile> slots_file_;
   bool restarting_ = false;  // SIGTERM with the fd store: hand everything to the next instance
   Clock::time_point restart_began_{};
   size_t restored_ = 0, dropped_ = 0;

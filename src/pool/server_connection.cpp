@@ -155,8 +155,10 @@ void ServerConnection::process_input() {
 
 void ServerConnection::record_parameter(std::string_view name, std::string_view value) {
   params_.set(name, value);
+  pooler_.slot_write(*this);
   if (client_ && (state_ == State::kLinked || state_ == State::kSetup)) {
     client_->params().set(name, value);
+    pooler_.slot_write(*client_);
   }
 }
 
@@ -409,6 +411,10 @@ void ServerConnection::link(ClientConnection* client) {
   }
   state_ = State::kLinked;
   client->on_server_linked(this);
+  if (pool_->mode() == config::PoolMode::Session) {
+    pooler_.slot_write(*this);  // the link itself is state in session mode
+    pooler_.slot_write(*client);
+  }
   client->on_server_ready();
 }
 
@@ -418,6 +424,11 @@ void ServerConnection::finish_setup() {
 }
 
 void ServerConnection::note_client_message(char type) {
+  if (state_slot() && at_transaction_boundary_after_scan()) {
+    // Leaving a boundary: after a crash now, neither side can be trusted.
+    pooler_.slot_busy(*this, true);
+    if (client_) pooler_.slot_busy(*client_, true);
+  }
   switch (type) {
     case 'Q':
     case 'F':
@@ -506,6 +517,10 @@ void ServerConnection::forward_to_client() {
         break;
       }
       ready_ += f.size();
+      if (state_slot() && at_transaction_boundary_after_scan()) {
+        pooler_.slot_busy(*this, false);
+        pooler_.slot_busy(*client, false);
+      }
       if (pool_->mode() != config::PoolMode::Session && at_transaction_boundary_after_scan() &&
           client->at_message_boundary()) {
         release_pending_ = true;

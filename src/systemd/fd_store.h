@@ -21,6 +21,7 @@ class FdStore {
   bool store(int fd, const std::string& name);
   void remove(const std::string& name);
   size_t stored() const { return stored_; }
+  size_t capacity() const { return max_; }
   size_t refused() const { return refused_; }
   // Adopted entries that are already in the store count against the limit too.
   void count_existing(size_t n) { stored_ += n; }

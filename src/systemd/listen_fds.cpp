@@ -43,6 +43,14 @@ Result<InheritedFds> take_listen_fds() {
       out.state = Socket(fd);
       continue;
     }
+    if (name == "slots") {
+      out.slots = Socket(fd);
+      continue;
+    }
+    if (name == "recovering") {
+      out.recovering = Socket(fd);
+      continue;
+    }
     if (name.rfind("client-", 0) == 0 || name.rfind("server-", 0) == 0) {
       out.connections.emplace_back(name, Socket(fd));
       continue;

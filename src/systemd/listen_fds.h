@@ -21,7 +21,9 @@ struct InheritedListener {
 struct InheritedFds {
   std::vector<InheritedListener> listeners;
   std::vector<std::pair<std::string, Socket>> connections;  // FDNAME -> connected socket
-  Socket state;                                             // the "state" memfd, if any
+  Socket state;       // the "state" memfd of a graceful restart, if any
+  Socket slots;       // the crash-safe "slots" memfd, if any
+  Socket recovering;  // marker: an earlier start crashed while restoring
 };
 
 // Takes the fds systemd passed (and unsets LISTEN_FDS so children do not see them). An

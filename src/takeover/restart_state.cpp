@@ -9,6 +9,39 @@ constexpr std::string_view kHeader = "pooler-state ";
 constexpr std::string_view kSeparator = "--\n";
 }  // namespace
 
+std::string encode_connection_block(const std::string& fdname, const ConnectionRecord& record,
+                                    const std::map<std::string, std::string>& params) {
+  std::map<std::string, std::string> values;
+  values["fdname"] = fdname;
+  auto row = row_from_record(record);
+  for (size_t i = 0; i < row.size() && i < std::size(kShowFdsColumns); ++i) {
+    if (row[i]) values[std::string(kShowFdsColumns[i])] = *row[i];
+  }
+  for (const auto& [k, v] : params) {
+    if (k != "fdname") values["param." + k] = v;
+  }
+  return encode_values(values);
+}
+
+Result<ConnectionBlock> decode_connection_block(std::string_view text) {
+  auto values = decode_values(text);
+  if (!values) return make_error("malformed connection block");
+  std::vector<std::optional<std::string>> row;
+  for (auto column : kShowFdsColumns) {
+    auto it = values->find(std::string(column));
+    row.push_back(it == values->end() ? std::nullopt : std::optional<std::string>(it->second));
+  }
+  auto parsed = record_from_row(row);
+  if (!parsed.record) return make_error(parsed.error);
+  ConnectionBlock block;
+  block.fdname = (*values)["fdname"];
+  block.record = std::move(*parsed.record);
+  for (const auto& [k, v] : *values) {
+    if (k.rfind("param.", 0) == 0) block.params[k.substr(6)] = v;
+  }
+  return block;
+}
+
 std::string encode_restart_state(const RestartState& state) {
   std::string out = std::string(kHeader) + std::to_string(kStateVersion) + "\n";
   std::map<int, const ExtraState*> extra_by_fd;

@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +20,17 @@ struct RestartState {
 };
 
 std::string encode_restart_state(const RestartState& state);
+
+// One connection as a block of "name=value" lines (FDNAME, SHOW FDS columns, parameters):
+// the unit of both the restart state and the crash-safe slots.
+std::string encode_connection_block(const std::string& fdname, const ConnectionRecord& record,
+                                    const std::map<std::string, std::string>& params);
+struct ConnectionBlock {
+  std::string fdname;
+  ConnectionRecord record;
+  std::map<std::string, std::string> params;
+};
+Result<ConnectionBlock> decode_connection_block(std::string_view text);
 // Refuses an unknown version or a malformed block with a message that says which.
 Result<RestartState> decode_restart_state(std::string_view text);
 

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "systemd/slots_file.h"
 #include "takeover/restart_state.h"
 
 namespace pooler::takeover {
@@ -28,9 +29,90 @@ void drop(const std::string& name, Socket& socket, systemd::FdStore& store) {
 }
 }  // namespace
 
+namespace {
+void drop_all(systemd::InheritedFds& inherited, systemd::FdStore& store, StoreRestore& out) {
+  for (auto& [name, socket] : inherited.connections) drop(name, socket, store);
+  out.dropped += inherited.connections.size();
+  inherited.connections.clear();
+}
+
+// Crash path: a slot marked idle was at a transaction boundary when the process died, so
+// both protocol ends are in a known place; busy or torn slots are not.
+StoreRestore restore_from_slots(systemd::InheritedFds& inherited, systemd::FdStore& store,
+                                Logger& log) {
+  StoreRestore out;
+  auto entries = systemd::SlotsFile::read_inherited(inherited.slots.fd());
+  if (!entries) {
+    POOLER_LOG(log, LogLevel::kWarning, "fd store: %s; closing %zu stored connections",
+               entries.error().message.c_str(), inherited.connections.size());
+    drop_all(inherited, store, out);
+    return out;
+  }
+  std::map<std::string, std::pair<ConnectionBlock, bool>> by_name;
+  size_t undecodable = 0;
+  for (auto& e : entries.value()) {
+    auto block = decode_connection_block(e.payload);
+    if (block) {
+      std::string name = block->fdname;  // before the move: `a[k] = v` evaluates v first
+      by_name[name] = {std::move(block.value()), e.busy};
+    } else {
+      ++undecodable;
+      POOLER_LOG(log, LogLevel::kDebug, "fd store: undecodable slot: %s",
+                 block.error().message.c_str());
+    }
+  }
+  size_t busy = 0, missing = 0;
+  for (auto& [name, socket] : inherited.connections) {
+    auto it = by_name.find(name);
+    if (it == by_name.end() || it->second.second) {
+      (it == by_name.end() ? missing : busy)++;
+      drop(name, socket, store);
+      ++out.dropped;
+      continue;
+    }
+    ConnectionBlock& block = it->second.first;
+    ExtraState extra;
+    extra.kind = block.record.task == ConnectionRecord::Task::kServer ? ExtraState::Kind::kServer
+                                                                      : ExtraState::Kind::kClient;
+    extra.fd = block.record.fd;
+    extra.values = block.params;
+    extra.values["fdname"] = name;
+    out.extra.push_back(std::move(extra));
+    out.records.push_back(block.record);
+    out.sockets.push_back(std::move(socket));
+  }
+  inherited.connections.clear();
+  POOLER_LOG(log, LogLevel::kWarning,
+             "fd store: recovering after a crash: %zu idle connections adopted, %zu dropped "
+             "(%zu mid-transaction, %zu without a record; %zu slots read, %zu undecodable)",
+             out.records.size(), out.dropped, busy, missing, entries.value().size(), undecodable);
+  return out;
+}
+}  // namespace
+
 StoreRestore plan_store_restore(systemd::InheritedFds& inherited, systemd::FdStore& store,
                                 Logger& log) {
   StoreRestore out;
+  if (inherited.recovering.valid()) {
+    // The last start died while restoring: do not try the same state again.
+    POOLER_LOG(log, LogLevel::kError,
+               "fd store: the previous start crashed while restoring; ignoring the stored state "
+               "and closing %zu stored connections",
+               inherited.connections.size());
+    store.remove("recovering");
+    store.remove("state");
+    store.remove("slots");
+    inherited.recovering.reset();
+    drop_all(inherited, store, out);
+    return out;
+  }
+  if (!inherited.state.valid() && inherited.slots.valid()) {
+    store.remove("slots");
+    out = restore_from_slots(inherited, store, log);
+    inherited.slots.reset();
+    return out;
+  }
+  inherited.slots.reset();
   if (!inherited.state.valid() && inherited.connections.empty()) return out;
   std::string why_not;
   RestartState state;

@@ -89,10 +89,12 @@ std::string PoolerUnit::service_text() const {
       line = "# not enabled in tests: " + line;
     }
     replace_all(line, "pooler.socket", socket());
-    out << line << "\n";
-    if (line == "[Service]") {
+    if (line == "[Install]") {
+      // At the end of [Service], so a test's setting wins over the shipped one.
       for (const std::string& extra : options_.extra_service_lines) out << extra << "\n";
+      out << "\n";
     }
+    out << line << "\n";
   }
   return out.str();
 }

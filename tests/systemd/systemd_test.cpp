@@ -462,6 +462,113 @@ TEST_F(SystemdTest, ShippedUnitsPassVerify) {
   }
 }
 
+// A crash (SIGKILL) under Restart=on-failure: idle clients are adopted from the fd store and
+// the crash-safe slots and run their next query on the same connection; clients caught
+// mid-transaction get a closed connection, none hangs.
+TEST_F(SystemdTest, CrashKeepsIdleClientsAndClosesBusyOnes) {
+  install();
+  unit().write_ini(unit().render_ini(5) + "max_client_conn = 500\n");
+  start_socket();
+  std::vector<PqClient> idle;
+  for (int i = 0; i < 200; ++i) {
+    idle.push_back(unit().connect());
+    ASSERT_TRUE(idle.back().ok()) << idle.back().connect_error();
+  }
+  for (auto& c : idle) ASSERT_EQ(c.value("SELECT 1"), "1");
+  PqClient busy = connected_client();
+  busy.exec("BEGIN");
+  busy.exec("SELECT 1");
+  const std::string pid = show("MainPID");
+
+  CommandResult kill = harness().systemctl({"kill", "-s", "KILL", unit().service()});
+  ASSERT_EQ(kill.code, 0) << kill.both();
+  ASSERT_TRUE(
+      poll_until([&] { return show("NRestarts") == "1" && show("ActiveState") == "active"; }, 30s))
+      << show("ActiveState") << " NRestarts=" << show("NRestarts");
+  EXPECT_NE(show("MainPID"), pid);
+
+  size_t ok = 0;
+  for (size_t i = 0; i < idle.size(); ++i) {
+    try {
+      if (idle[i].value("SELECT " + std::to_string(i)) == std::to_string(i)) ++ok;
+    } catch (const std::exception&) {
+    }
+  }
+  EXPECT_GE(ok * 100, idle.size() * 99) << ok << " of " << idle.size() << " idle clients";
+  EXPECT_NE(busy.expect_error("SELECT 2"), "no error") << "a client mid-transaction";
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}),
+                        "recovering after a crash");
+      },
+      20s));
+}
+
+TEST_F(SystemdTest, ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState) {
+  // In the unit's RuntimeDirectory: the only place the sandboxed service may delete a file.
+  const std::string name = "pooler-ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState";
+  const std::string crash_file = harness().runtime_dir() + "/" + name + "/crash-once";
+  install({.default_pool_size = 5,
+           .watchdog_sec = "",
+           .extra_service_lines = {"Environment=POOLER_TEST_CRASH_ONCE_FILE=" + crash_file}});
+  start_socket();
+  PqClient client = connected_client();
+  write_file(crash_file, "crash once\n");
+  CommandResult kill = harness().systemctl({"kill", "-s", "KILL", unit().service()});
+  ASSERT_EQ(kill.code, 0) << kill.both();
+  // First restart crashes while adopting (the hook); the second ignores the state.
+  ASSERT_TRUE(
+      poll_until([&] { return show("NRestarts") == "2" && show("ActiveState") == "active"; }, 40s))
+      << show("ActiveState") << " NRestarts=" << show("NRestarts");
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}),
+                        "the previous start crashed while restoring");
+      },
+      20s));
+  PqClient fresh = connected_client();                     // serving again
+  EXPECT_NE(client.expect_error("SELECT 1"), "no error");  // its socket was closed, not replayed
+  unlink(crash_file.c_str());
+}
+
+TEST_F(SystemdTest, AStateOfAnUnknownVersionIsRefusedAndItsConnectionsClosed) {
+  install({.default_pool_size = 5,
+           .watchdog_sec = "",
+           .extra_service_lines = {"Environment=POOLER_TEST_STATE_VERSION=99"}});
+  start_socket();
+  PqClient client = connected_client();
+  CommandResult restart = harness().systemctl({"restart", unit().service()});
+  ASSERT_EQ(restart.code, 0) << restart.both();
+  EXPECT_TRUE(poll_until(
+      [&] {
+        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}),
+                        "version 99 is not understood");
+      },
+      20s));
+  EXPECT_NE(client.expect_error("SELECT 1"), "no error");
+  PqClient fresh = connected_client();
+}
+
+TEST_F(SystemdTest, AFullStoreIsLoggedOnceAndClientsKeepWorking) {
+  install(
+      {.default_pool_size = 5,
+       .watchdog_sec = "",
+       .extra_service_lines = {"Environment=POOLER_FD_STORE_MAX=3", "FileDescriptorStoreMax=3"}});
+  start_socket();
+  std::vector<PqClient> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connected_client());
+  for (auto& c : clients) EXPECT_EQ(c.value("SELECT 7"), "7");
+  EXPECT_TRUE(poll_until(
+      [&] {
+        std::string log = messages({"_SYSTEMD_USER_UNIT=" + unit().service(), "-p", "warning"});
+        return contains(log, "fd store full");
+      },
+      20s));
+  std::string log = messages({"_SYSTEMD_USER_UNIT=" + unit().service()});
+  size_t first = log.find("fd store full");
+  EXPECT_EQ(log.find("fd store full", first + 1), std::string::npos) << "logged more than once";
+}
+
 TEST(WithoutSystemd, RunsAndServesQueriesWithoutNotifySocketOrListenFds) {
   for (const char* var : {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
                           "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"}) {
