@@ -39,7 +39,7 @@ void ResultSet::end_row() {
 
 void ResultSet::finish(std::string_view tag) {
   std::string t(tag);
-  if (t == "SELECT") t += " " + std::to_string(rows_);
+  if (t == "SELECT") t.append(" ").append(std::to_string(rows_));  // (GCC 12 -O3: -Wrestrict)
   protocol::append_command_complete(out_, t);
 }
 
