@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/saslprep_tables.h"
+#include "auth/unicode_nfkc.h"
 
 namespace pooler::auth {
 
@@ -86,30 +87,31 @@ std::string saslprep(std::string_view password) {
   if (!decoded) return std::string(password);
 
   // 1) Map.
-  std::vector<uint32_t> chars;
-  chars.reserve(decoded->size());
+  std::u32string mapped;
+  mapped.reserve(decoded->size());
   for (uint32_t cp : *decoded) {
     if (in_table(cp, saslprep_tables::kNonAsciiSpace)) {
-      chars.push_back(0x20);
+      mapped += U' ';
     } else if (!in_table(cp, saslprep_tables::kMappedToNothing)) {
-      chars.push_back(cp);
+      mapped += char32_t(cp);
     }
   }
-  if (chars.empty()) return std::string(password);  // PostgreSQL refuses an empty result
+  if (mapped.empty()) return std::string(password);  // PostgreSQL refuses an empty result
 
-  // 2) Normalize (NFKC): not implemented, see the header.
+  // 2) Normalize (NFKC).
+  std::u32string chars = nfkc(mapped);
 
   // 3) Prohibit. 4) Bidi: with any RandALCat character, no LCat is allowed and the string
   // must start and end with RandALCat.
   bool has_randal = false;
-  for (uint32_t cp : chars) {
+  for (char32_t cp : chars) {
     if (in_table(cp, saslprep_tables::kProhibited) || in_table(cp, saslprep_tables::kUnassigned)) {
       return std::string(password);
     }
     has_randal = has_randal || in_table(cp, saslprep_tables::kRandALCat);
   }
   if (has_randal) {
-    for (uint32_t cp : chars) {
+    for (char32_t cp : chars) {
       if (in_table(cp, saslprep_tables::kLCat)) return std::string(password);
     }
     if (!in_table(chars.front(), saslprep_tables::kRandALCat) ||
@@ -120,7 +122,7 @@ std::string saslprep(std::string_view password) {
 
   std::string out;
   out.reserve(password.size());
-  for (uint32_t cp : chars) encode_utf8(cp, out);
+  for (char32_t cp : chars) encode_utf8(cp, out);
   return out;
 }
 

@@ -25,6 +25,14 @@ TEST(Saslprep, OtherUnicodeIsKept) {
   EXPECT_EQ(saslprep("pässwörd€"), "pässwörd€");
 }
 
+TEST(Saslprep, ResultIsNormalizedToNfkc) {
+  EXPECT_EQ(saslprep("\uFF50\uFF41\uFF53\uFF53"), "pass");  // fullwidth letters
+  EXPECT_EQ(saslprep("\uFB01x"), "fix");                    // ligature
+  EXPECT_EQ(saslprep("caf\u0065\u0301"), "caf\u00E9");      // decomposed accent
+  EXPECT_EQ(saslprep("\u00A0\u00BD"), " 1\u20442");         // mapping, then NFKC
+  EXPECT_EQ(saslprep("\u2474\u2126"), "(1)\u03A9");         // parenthesized one, ohm sign
+}
+
 TEST(Saslprep, InvalidUtf8IsReturnedUnchanged) {
   for (std::string s : {std::string("a\xff"), std::string("\xc3"), std::string("\xc0\xaf"),
                         std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"),
