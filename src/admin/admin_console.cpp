@@ -337,11 +337,31 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
   if (what == "HELP") {
     ResultSet rs(out, {{"command", T::kText}});
     for (const char* line :
-         {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|STATS|LISTS|VERSION",
+         {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|STATS|LISTS|STATE|VERSION",
           "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN", "KILL <db>",
           "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
       rs.add(std::string(line)).end_row();
     }
+    rs.finish();
+    return;
+  }
+  if (what == "STATE") {
+    // What SHOW POOLS cannot say: the process's own state, the fd store, the last restore.
+    ResultSet rs(out, {{"key", T::kText}, {"value", T::kText}});
+    const systemd::FdStore* store = pooler_.fd_store();
+    auto row = [&](const char* key, std::string value) {
+      rs.add(std::string(key)).add(value).end_row();
+    };
+    row("paused", pooler_.paused() ? "yes" : "no");
+    row("suspended", pooler_.suspended() ? "yes" : "no");
+    row("shutting_down", pooler_.shutting_down() ? "yes" : "no");
+    row("fd_store", store && store->enabled() ? "on" : "off");
+    row("fd_store_capacity", std::to_string(store ? store->capacity() : 0));
+    row("fd_store_stored", std::to_string(store ? store->stored() : 0));
+    row("fd_store_refused", std::to_string(store ? store->refused() : 0));
+    row("restored_at_start", std::to_string(pooler_.restored_at_start()));
+    row("dropped_at_start", std::to_string(pooler_.dropped_at_start()));
+    row("status", pooler_.status_line());
     rs.finish();
     return;
   }

@@ -479,6 +479,9 @@ std::string Pooler::status_line() const {
   if (paused_) line += ", paused";
   if (suspended_) line += ", suspended";
   if (shutdown_ != Shutdown::kNone) line += ", shutting down";
+  if (fd_store_ && fd_store_->refused() > 0) {
+    line += ", " + std::to_string(fd_store_->refused()) + " not in the fd store (full)";
+  }
   if (restored_ || dropped_) {
     line += ", restored " + std::to_string(restored_) + " from the fd store (" +
             std::to_string(dropped_) + " dropped)";

@@ -57,6 +57,9 @@ class Pooler {
   // After restoring from the store: replace the "slots" memfd there with ours.
   void publish_slots();
   // What a start from the fd store brought back, for STATUS= and logs.
+  size_t restored_at_start() const { return restored_; }
+  size_t dropped_at_start() const { return dropped_; }
+  const systemd::FdStore* fd_store() const { return fd_store_; }
   void set_restore_counts(size_t restored, size_t dropped) {
     restored_ = restored;
     dropped_ = dropped;

@@ -1,6 +1,7 @@
 #include "pooler_unit.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
@@ -66,6 +67,18 @@ PoolerUnit::~PoolerUnit() {
   }
 }
 
+std::string PoolerUnit::service_binary() const {
+  // The build tree may be under /tmp, which PrivateTmp=yes hides from the service: run a
+  // copy from the harness directory (under /run), made once per harness.
+  const std::string copy = harness_.dir() + "/pooler-under-test";
+  if (access(copy.c_str(), X_OK) != 0) {
+    std::filesystem::copy_file(POOLER_BINARY, copy,
+                               std::filesystem::copy_options::overwrite_existing);
+    chmod(copy.c_str(), 0755);
+  }
+  return copy;
+}
+
 std::string PoolerUnit::service_text() const {
   // Only what a root user manager cannot take as shipped is changed; everything else, the
   // whole sandbox included, is what a package installs.
@@ -74,9 +87,9 @@ std::string PoolerUnit::service_text() const {
   std::string line;
   while (std::getline(in, line)) {
     if (starts_with(line, "ExecStart=")) {
-      line = "ExecStart=" + std::string(POOLER_BINARY) + " " + ini_path();
+      line = "ExecStart=" + service_binary() + " " + ini_path();
     } else if (starts_with(line, "ExecReload=/usr/bin/pooler --takeover")) {
-      line = "ExecReload=" + std::string(POOLER_BINARY) + " --takeover " + ini_path();
+      line = "ExecReload=" + service_binary() + " --takeover " + ini_path();
     } else if (starts_with(line, "User=") || starts_with(line, "Group=")) {
       line = "# user manager: runs as root instead of " + line;
     } else if (starts_with(line, "PIDFile=")) {

@@ -34,6 +34,8 @@ class PoolerUnit {
   std::string ini_path() const { return dir_ + "/pooler.ini"; }
   std::string unix_socket_path() const { return dir_ + "/.s.PGSQL." + std::to_string(port_); }
 
+  // The binary the units run: a copy visible to the sandboxed service.
+  std::string service_binary() const;
   // The unit texts derived from units/pooler.{service,socket}.
   std::string service_text() const;
   std::string socket_text() const;

@@ -502,6 +502,12 @@ TEST_F(SystemdTest, CrashKeepsIdleClientsAndClosesBusyOnes) {
                         "recovering after a crash");
       },
       20s));
+  // The admin console and systemd's status line both report what the restore did.
+  Rows state = unit().admin().exec("SHOW STATE");
+  EXPECT_GE(std::stoi(state.at(state.only("key", "restored_at_start"), "value")), 198);
+  EXPECT_GE(std::stoi(state.at(state.only("key", "dropped_at_start"), "value")), 1);
+  EXPECT_TRUE(poll_until([&] { return contains(show("StatusText"), "from the fd store"); }, 20s))
+      << show("StatusText");
 }
 
 TEST_F(SystemdTest, ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState) {
