@@ -639,6 +639,51 @@ std::string Pooler::busy_reason() const {
   return {};
 }
 
+namespace {
+takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
+  r.client_encoding = p.get(TrackedParam::kClientEncoding);
+  r.std_strings = p.get(TrackedParam::kStandardConformingStrings);
+  r.datestyle = p.get(TrackedParam::kDateStyle);
+  r.timezone = p.get(TrackedParam::kTimeZone);
+  return r;
+}
+
+std::map<std::string, std::string> tracked_values(const ParameterSet& params) {
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < kTrackedParamCount; ++i) {
+    auto p = static_cast<TrackedParam>(i);
+    if (params.has(p)) out[std::string(tracked_param_name(p))] = params.get(p);
+  }
+  return out;
+}
+
+takeover::ConnectionRecord client_record(const ClientConnection& c) {
+  takeover::ConnectionRecord r;
+  r.fd = c.fd();
+  r.task = takeover::ConnectionRecord::Task::kClient;
+  r.user = c.user_name();
+  r.database = c.db_name();
+  r.addr = c.from_unix_socket() ? "unix" : c.address().host;
+  r.port = c.address().port;
+  r.cancel = takeover::ConnectionRecord::pack_cancel(c.cancel_key().pid, c.cancel_key().secret);
+  r.link = c.server() ? c.server()->fd() : 0;
+  return params_into(std::move(r), c.params());
+}
+
+takeover::ConnectionRecord server_record(const ServerConnection& s) {
+  takeover::ConnectionRecord r;
+  r.fd = s.fd();
+  r.task = takeover::ConnectionRecord::Task::kServer;
+  r.user = s.pool().user().name;
+  r.database = s.pool().db().name;
+  r.addr = s.address().host;
+  r.port = s.address().port;
+  r.cancel = takeover::ConnectionRecord::pack_cancel(s.backend_pid(), s.backend_key());
+  r.link = s.client() ? s.client()->fd() : 0;
+  return params_into(std::move(r), s.params());
+}
+}  // namespace
+
 std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
   using takeover::ConnectionRecord;
   std::vector<ConnectionRecord> out;
@@ -651,38 +696,13 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
     r.port = l->is_unix() ? config_.settings.listen_port : a.port;
     out.push_back(std::move(r));
   }
-  auto params = [](ConnectionRecord& r, const ParameterSet& p) {
-    r.client_encoding = p.get(TrackedParam::kClientEncoding);
-    r.std_strings = p.get(TrackedParam::kStandardConformingStrings);
-    r.datestyle = p.get(TrackedParam::kDateStyle);
-    r.timezone = p.get(TrackedParam::kTimeZone);
-  };
   for (ClientConnection* c : clients_) {
     if (c->is_admin() || c->closing() || !c->pool()) continue;
-    ConnectionRecord r;
-    r.fd = c->fd();
-    r.task = ConnectionRecord::Task::kClient;
-    r.user = c->user_name();
-    r.database = c->db_name();
-    r.addr = c->from_unix_socket() ? "unix" : c->address().host;
-    r.port = c->address().port;
-    r.cancel = ConnectionRecord::pack_cancel(c->cancel_key().pid, c->cancel_key().secret);
-    r.link = c->server() ? c->server()->fd() : 0;
-    params(r, c->params());
-    out.push_back(std::move(r));
+    out.push_back(client_record(*c));
   }
   for (ServerConnection* s : servers_) {
     if (s->closing()) continue;
-    ConnectionRecord r;
-    r.fd = s->fd();
-    r.task = ConnectionRecord::Task::kServer;
-    r.user = s->pool().user().name;
-    r.database = s->pool().db().name;
-    r.addr = s->address().host;
-    r.port = s->address().port;
-    r.cancel = ConnectionRecord::pack_cancel(s->backend_pid(), s->backend_key());
-    r.link = s->client() ? s->client()->fd() : 0;
-    params(r, s->params());
+    ConnectionRecord r = server_record(*s);
     const PoolUser& u = s->pool().user();
     if (u.scram_client_key && u.scram_server_key) {
       r.scram_client_key.assign(reinterpret_cast<const char*>(u.scram_client_key->data()), 32);
@@ -694,15 +714,6 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
 }
 
 namespace {
-std::map<std::string, std::string> tracked_values(const ParameterSet& params) {
-  std::map<std::string, std::string> out;
-  for (size_t i = 0; i < kTrackedParamCount; ++i) {
-    auto p = static_cast<TrackedParam>(i);
-    if (params.has(p)) out[std::string(tracked_param_name(p))] = params.get(p);
-  }
-  return out;
-}
-
 void apply_tracked_values(ParameterSet& params, const std::map<std::string, std::string>& values) {
   for (const auto& [name, value] : values) params.set(name, value);
 }
@@ -871,51 +882,6 @@ void Pooler::store_connection(Connection& conn, const char* role) {
   if (auto* s = dynamic_cast<ServerConnection*>(&conn)) slot_write(*s);
 }
 
-namespace {
-takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
-  r.client_encoding = p.get(TrackedParam::kClientEncoding);
-  r.std_strings = p.get(TrackedParam::kStandardConformingStrings);
-  r.datestyle = p.get(TrackedParam::kDateStyle);
-  r.timezone = p.get(TrackedParam::kTimeZone);
-  return r;
-}
-
-std::map<std::string, std::string> tracked_values_of(const ParameterSet& params) {
-  std::map<std::string, std::string> out;
-  for (size_t i = 0; i < kTrackedParamCount; ++i) {
-    auto p = static_cast<TrackedParam>(i);
-    if (params.has(p)) out[std::string(tracked_param_name(p))] = params.get(p);
-  }
-  return out;
-}
-
-takeover::ConnectionRecord client_record(const ClientConnection& c) {
-  takeover::ConnectionRecord r;
-  r.fd = c.fd();
-  r.task = takeover::ConnectionRecord::Task::kClient;
-  r.user = c.user_name();
-  r.database = c.db_name();
-  r.addr = c.from_unix_socket() ? "unix" : c.address().host;
-  r.port = c.address().port;
-  r.cancel = takeover::ConnectionRecord::pack_cancel(c.cancel_key().pid, c.cancel_key().secret);
-  r.link = c.server() ? c.server()->fd() : 0;
-  return params_into(std::move(r), c.params());
-}
-
-takeover::ConnectionRecord server_record(const ServerConnection& s) {
-  takeover::ConnectionRecord r;
-  r.fd = s.fd();
-  r.task = takeover::ConnectionRecord::Task::kServer;
-  r.user = s.pool().user().name;
-  r.database = s.pool().db().name;
-  r.addr = s.address().host;
-  r.port = s.address().port;
-  r.cancel = takeover::ConnectionRecord::pack_cancel(s.backend_pid(), s.backend_key());
-  r.link = s.client() ? s.client()->fd() : 0;
-  return params_into(std::move(r), s.params());
-}
-}  // namespace
-
 void Pooler::slot_write(ClientConnection& c) {
   if (!slots_file_ || c.store_name().empty()) return;
   if (!c.state_slot()) c.set_state_slot(slots_file_->slots().allocate());
@@ -923,7 +889,7 @@ void Pooler::slot_write(ClientConnection& c) {
   const bool busy = c.server() && !c.server()->at_transaction_boundary_after_scan();
   slots_file_->slots().write(c.state_slot(),
                              takeover::encode_connection_block(c.store_name(), client_record(c),
-                                                               tracked_values_of(c.params())),
+                                                               tracked_values(c.params())),
                              busy);
 }
 
@@ -936,7 +902,7 @@ void Pooler::slot_write(ServerConnection& s) {
       !(s.state() == ServerConnection::State::kLinked && s.at_transaction_boundary_after_scan());
   slots_file_->slots().write(s.state_slot(),
                              takeover::encode_connection_block(s.store_name(), server_record(s),
-                                                               tracked_values_of(s.params())),
+                                                               tracked_values(s.params())),
                              busy);
 }
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -131,5 +132,33 @@ TEST_F(CommandLine, InheritedNonStreamSocketIsAStartupError) {
   EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_NE(out.find("is not a listening stream socket"), std::string::npos) << out;
 }
+// -d without systemd: the command returns at once, the daemon keeps serving, logs go to
+// the logfile and its pid to the pidfile.
+TEST_F(CommandLine, DaemonModeDetachesAndServes) {
+  const int port = free_port();
+  const std::string ini = write_ini(
+      "[databases]\n* = host=127.0.0.1 port=1\n[pooler]\nlisten_addr = 127.0.0.1\n"
+      "listen_port = " +
+      std::to_string(port) +
+      "\nunix_socket_dir =\nauth_type = any\n"
+      "logfile = " +
+      dir_ + "/daemon.log\npidfile = " + dir_ + "/daemon.pid\n");
+  std::string out;
+  ASSERT_EQ(0, run_pooler({"-d", ini}, &out)) << out;
+  ASSERT_TRUE(poll_until([&] { return !read_file(dir_ + "/daemon.pid").empty(); }));
+  const pid_t daemon = static_cast<pid_t>(std::stol(read_file(dir_ + "/daemon.pid")));
+  EXPECT_TRUE(tcp_port_accepts(port));
+  EXPECT_NE(read_file(dir_ + "/daemon.log").find("process up"), std::string::npos);
+  ASSERT_EQ(0, kill(daemon, SIGINT));
+  EXPECT_TRUE(poll_until([&] { return kill(daemon, 0) != 0; }));
+}
+
+TEST_F(CommandLine, DaemonModeWithoutALogfileIsRefused) {
+  std::string ini = write_ini("[pooler]\nlisten_addr = 127.0.0.1\nunix_socket_dir =\n");
+  std::string out;
+  EXPECT_EQ(78, run_pooler({"-d", ini}, &out)) << out;
+  EXPECT_NE(out.find("needs a logfile"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace pooler_test

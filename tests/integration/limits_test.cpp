@@ -88,5 +88,23 @@ TEST_F(Limits, MaxDbConnectionsIsSharedAcrossUsers) {
   }
 }
 
+// max_user_connections caps one user's servers across databases: alice in "app" and in
+// "postgres" (via the "*" entry) takes turns on one server connection.
+TEST_F(Limits, MaxUserConnectionsIsSharedAcrossDatabases) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"max_user_connections = 1"};
+  start_pooler(options);
+  PqClient in_app = connect("alice", "app");
+  PqClient in_postgres = connect("alice", "postgres");
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ("1", in_app.value("SELECT 1"));
+    EXPECT_EQ("2", in_postgres.value("SELECT 2"));
+  }
+  Rows servers = admin().exec("SHOW SERVERS");
+  size_t alice = 0;
+  for (size_t i = 0; i < servers.size(); ++i) alice += servers.at(i, "user") == "alice";
+  EXPECT_LE(alice, 1u);
+}
+
 }  // namespace
 }  // namespace pooler_test
