@@ -79,6 +79,17 @@ class RawConnection {
     }
   }
 
+  // One raw byte (the answer to SSLRequest / GSSENCRequest), or nullopt on EOF / deadline.
+  std::optional<char> next_byte(std::chrono::seconds deadline = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (buffer_.empty()) {
+      if (closed_ || !fill(until)) return std::nullopt;
+    }
+    char c = buffer_[0];
+    buffer_.erase(0, 1);
+    return c;
+  }
+
   // True once the peer closed the connection (reads and discards anything left).
   bool closed_by_peer(std::chrono::seconds deadline = std::chrono::seconds(10)) {
     const auto until = std::chrono::steady_clock::now() + deadline;
@@ -195,6 +206,23 @@ TEST_F(MalformedInput, MessageClaimingTwoGigabytesAfterLoginIsRejected) {
   ASSERT_TRUE(ready) << "no ReadyForQuery after a trust login";
   ASSERT_TRUE(raw.send_bytes("Q" + be32(0x7fffffff) + "SELECT 1"));
   expect_fatal_protocol_violation_and_close(raw);
+}
+
+// Not garbage, but also spoken by hand: both encryption requests get 'N' (no TLS, no GSS
+// encryption yet) and the client then logs in in plaintext on the same connection.
+TEST_F(MalformedInput, SslAndGssEncRequestsAreDeclinedAndLoginProceeds) {
+  RawConnection raw(pooler().port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send_bytes(be32(8) + be32(80877103)));  // SSLRequest
+  EXPECT_EQ(std::optional<char>('N'), raw.next_byte());
+  ASSERT_TRUE(raw.send_bytes(be32(8) + be32(80877104)));  // GSSENCRequest
+  EXPECT_EQ(std::optional<char>('N'), raw.next_byte());
+  ASSERT_TRUE(raw.send_bytes(startup_packet(true)));
+  std::optional<BackendMessage> m;
+  bool authenticated = false;
+  while ((m = raw.next()) && m->type != 'Z') authenticated = authenticated || m->type == 'R';
+  ASSERT_TRUE(m.has_value()) << "no ReadyForQuery";
+  EXPECT_TRUE(authenticated);
 }
 
 }  // namespace
