@@ -472,10 +472,7 @@ void ClientConnection::adopt(const takeover::ConnectionRecord& r, Pool& pool) {
   user_name_ = r.user;
   db_name_ = r.database;
   pool_ = &pool;
-  if (!r.client_encoding.empty()) params_.set(TrackedParam::kClientEncoding, r.client_encoding);
-  if (!r.std_strings.empty()) params_.set(TrackedParam::kStandardConformingStrings, r.std_strings);
-  if (!r.datestyle.empty()) params_.set(TrackedParam::kDateStyle, r.datestyle);
-  if (!r.timezone.empty()) params_.set(TrackedParam::kTimeZone, r.timezone);
+  set_params_from_record(params_, r);
   // The client keeps the cancel key it was given; only if it collides, it gets none.
   cancel_key_ = {r.cancel_pid(), r.cancel_key()};
   has_cancel_key_ = pooler_.cancel_keys().insert(cancel_key_, this);

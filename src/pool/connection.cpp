@@ -73,56 +73,56 @@ void Connection::release_buffer_if_idle() {
   if (ready_ == 0 && stream_remaining_ == 0) in_.release_if_empty(pooler_.buffers());
 }
 
-Connection::FlushResult Connection::flush_ready_to(Connection& to) {
-  while (ready_ > 0) {
-    ssize_t n = ::send(to.socket_.fd(), in_.data(), ready_, MSG_NOSIGNAL);
+namespace {
+// Sends as much of `bytes` as the socket takes now, dropping what went out from the view.
+enum class SendResult { kDone, kWouldBlock, kError };
+SendResult send_some(int fd, std::string_view& bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
-      in_.consume(static_cast<size_t>(n));
-      ready_ -= static_cast<size_t>(n);
+      bytes.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
       continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return SendResult::kWouldBlock;
+    } else {
+      return SendResult::kError;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      to.want_write();
-      return FlushResult::kBlocked;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return FlushResult::kError;
   }
+  return SendResult::kDone;
+}
+}  // namespace
+
+Connection::FlushResult Connection::flush_ready_to(Connection& to) {
+  std::string_view pending(reinterpret_cast<const char*>(in_.data()), ready_);
+  SendResult r = send_some(to.socket_.fd(), pending);
+  const size_t sent = ready_ - pending.size();
+  in_.consume(sent);
+  ready_ -= sent;
+  if (r == SendResult::kWouldBlock) {
+    to.want_write();
+    return FlushResult::kBlocked;
+  }
+  if (r == SendResult::kError) return FlushResult::kError;
   release_buffer_if_idle();
   return FlushResult::kDone;
 }
 
 bool Connection::flush_blocking(int timeout_ms) {
-  while (!out_.empty()) {
-    ssize_t n = ::send(socket_.fd(), out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out_.erase(0, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{socket_.fd(), POLLOUT, 0};
-      if (poll(&p, 1, timeout_ms) <= 0) return false;
-      continue;
-    }
-    return false;
+  for (;;) {
+    std::string_view pending(out_);
+    SendResult r = send_some(socket_.fd(), pending);
+    out_.erase(0, out_.size() - pending.size());
+    if (r != SendResult::kWouldBlock) return r == SendResult::kDone;
+    pollfd p{socket_.fd(), POLLOUT, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
   }
-  return true;
 }
 
 bool Connection::send_local(std::string_view bytes) {
   if (closing_ || !socket_.valid()) return false;
   if (out_.empty()) {
-    while (!bytes.empty()) {
-      ssize_t n = ::send(socket_.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        bytes.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      return false;
-    }
+    if (send_some(socket_.fd(), bytes) == SendResult::kError) return false;
     if (bytes.empty()) return true;
   }
   out_.append(bytes);
@@ -131,26 +131,22 @@ bool Connection::send_local(std::string_view bytes) {
 }
 
 void Connection::on_writable() {
-  while (!out_.empty()) {
-    ssize_t n = ::send(socket_.fd(), out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out_.erase(0, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      want_write();
-      return;
-    }
+  std::string_view pending(out_);
+  SendResult r = send_some(socket_.fd(), pending);
+  out_.erase(0, out_.size() - pending.size());
+  if (r == SendResult::kWouldBlock) {
+    want_write();
+    return;
+  }
+  if (r == SendResult::kError) {
     out_.clear();
     return;  // the read side will see the error and close
   }
   if (out_.capacity() > 4096) std::string().swap(out_);
   if (Connection* src = forward_source()) {
     if (src->ready_ > 0) {
-      FlushResult r = src->flush_ready_to(*this);
-      if (r == FlushResult::kBlocked) return;
-      if (r == FlushResult::kError) return;  // reported by our own read path
+      FlushResult flushed = src->flush_ready_to(*this);
+      if (flushed != FlushResult::kDone) return;  // blocked, or an error our read path reports
     }
     src->on_source_drained();
   }

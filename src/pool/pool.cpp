@@ -287,24 +287,28 @@ void Pool::maintenance(Clock::time_point now) {
       c->fatal(sqlstate::kConnectionFailure, "query_wait_timeout: no server connection");
     }
   });
-  active_clients_.for_each_safe([&](ClientConnection* c) {
-    ServerConnection* srv = c->server();
-    if (!srv) {
-      if (older_than(c->last_activity_, now, s.client_idle_timeout)) {
-        c->fatal(sqlstate::kIdleSessionTimeout, "client_idle_timeout");
+  // Idle clients cost nothing per tick unless a timeout that concerns them is set.
+  const bool client_timeouts = s.client_idle_timeout.count() > 0 || s.query_timeout.count() > 0 ||
+                               s.idle_transaction_timeout.count() > 0;
+  if (client_timeouts)
+    active_clients_.for_each_safe([&](ClientConnection* c) {
+      ServerConnection* srv = c->server();
+      if (!srv) {
+        if (older_than(c->last_activity_, now, s.client_idle_timeout)) {
+          c->fatal(sqlstate::kIdleSessionTimeout, "client_idle_timeout");
+        }
+        return;
       }
-      return;
-    }
-    if (srv->pending_ready_ > 0 && older_than(srv->query_start_, now, s.query_timeout)) {
-      pooler_.forward_cancel(*srv);
-      c->fatal(sqlstate::kQueryCanceled, "query_timeout");
-      return;
-    }
-    if (srv->pending_ready_ == 0 && srv->tx_status_ != 'I' &&
-        older_than(c->last_activity_, now, s.idle_transaction_timeout)) {
-      c->fatal(sqlstate::kIdleInTransactionTimeout, "idle_transaction_timeout");
-    }
-  });
+      if (srv->pending_ready_ > 0 && older_than(srv->query_start_, now, s.query_timeout)) {
+        pooler_.forward_cancel(*srv);
+        c->fatal(sqlstate::kQueryCanceled, "query_timeout");
+        return;
+      }
+      if (srv->pending_ready_ == 0 && srv->tx_status_ != 'I' &&
+          older_than(c->last_activity_, now, s.idle_transaction_timeout)) {
+        c->fatal(sqlstate::kIdleInTransactionTimeout, "idle_transaction_timeout");
+      }
+    });
   size_t keep = static_cast<size_t>(std::max(0, min_pool_size()));
   idle_servers_.for_each_safe([&](ServerConnection* srv) {
     if (older_than(srv->connect_time(), now, s.server_lifetime) && idle_servers_.size() > keep) {

@@ -682,6 +682,17 @@ takeover::ConnectionRecord server_record(const ServerConnection& s) {
   r.link = s.client() ? s.client()->fd() : 0;
   return params_into(std::move(r), s.params());
 }
+
+// What a successor needs to log this server's user in again: the SCRAM pass-through keys.
+takeover::ConnectionRecord server_record_with_keys(const ServerConnection& s) {
+  takeover::ConnectionRecord r = server_record(s);
+  const PoolUser& u = s.pool().user();
+  if (u.scram_client_key && u.scram_server_key) {
+    r.scram_client_key.assign(reinterpret_cast<const char*>(u.scram_client_key->data()), 32);
+    r.scram_server_key.assign(reinterpret_cast<const char*>(u.scram_server_key->data()), 32);
+  }
+  return r;
+}
 }  // namespace
 
 std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
@@ -701,14 +712,7 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
     out.push_back(client_record(*c));
   }
   for (ServerConnection* s : servers_) {
-    if (s->closing()) continue;
-    ConnectionRecord r = server_record(*s);
-    const PoolUser& u = s->pool().user();
-    if (u.scram_client_key && u.scram_server_key) {
-      r.scram_client_key.assign(reinterpret_cast<const char*>(u.scram_client_key->data()), 32);
-      r.scram_server_key.assign(reinterpret_cast<const char*>(u.scram_server_key->data()), 32);
-    }
-    out.push_back(std::move(r));
+    if (!s->closing()) out.push_back(server_record_with_keys(*s));
   }
   return out;
 }
@@ -946,18 +950,16 @@ void Pooler::check_restart_ready() {
 void Pooler::hand_over_to_fd_store() {
   takeover::RestartState state;
   size_t clients = 0, servers = 0;
-  for (auto& record : takeover_records()) {
-    if (record.task == takeover::ConnectionRecord::Task::kListener) continue;
-    Connection* conn = nullptr;
-    for (ClientConnection* c : clients_) {
-      if (c->fd() == record.fd) conn = c;
-    }
-    for (ServerConnection* s : servers_) {
-      if (s->fd() == record.fd) conn = s;
-    }
-    if (!conn || conn->store_name().empty()) continue;  // not in the store: it ends with us
-    (record.task == takeover::ConnectionRecord::Task::kClient ? clients : servers)++;
-    state.connections.emplace_back(conn->store_name(), std::move(record));
+  // Only what is in the store can reach the next instance; the rest ends with us.
+  for (ClientConnection* c : clients_) {
+    if (c->is_admin() || c->closing() || !c->pool() || c->store_name().empty()) continue;
+    state.connections.emplace_back(c->store_name(), client_record(*c));
+    ++clients;
+  }
+  for (ServerConnection* s : servers_) {
+    if (s->closing() || s->store_name().empty()) continue;
+    state.connections.emplace_back(s->store_name(), server_record_with_keys(*s));
+    ++servers;
   }
   state.extra = takeover_extra_state();
   std::string text = takeover::encode_restart_state(state);

@@ -64,10 +64,7 @@ void ServerConnection::adopt(const takeover::ConnectionRecord& r) {
   address_ = peer_address_of(fd());
   backend_pid_ = r.cancel_pid();
   backend_key_ = r.cancel_key();
-  if (!r.client_encoding.empty()) params_.set(TrackedParam::kClientEncoding, r.client_encoding);
-  if (!r.std_strings.empty()) params_.set(TrackedParam::kStandardConformingStrings, r.std_strings);
-  if (!r.datestyle.empty()) params_.set(TrackedParam::kDateStyle, r.datestyle);
-  if (!r.timezone.empty()) params_.set(TrackedParam::kTimeZone, r.timezone);
+  set_params_from_record(params_, r);
   state_ = State::kIdle;
   last_used_ = Clock::now();
   start_reading();

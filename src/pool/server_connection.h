@@ -13,6 +13,14 @@
 namespace pooler::pool {
 
 class ClientConnection;
+
+// The four parameters PgBouncer's SHOW FDS columns carry, onto an adopted connection.
+inline void set_params_from_record(ParameterSet& params, const takeover::ConnectionRecord& r) {
+  if (!r.client_encoding.empty()) params.set(TrackedParam::kClientEncoding, r.client_encoding);
+  if (!r.std_strings.empty()) params.set(TrackedParam::kStandardConformingStrings, r.std_strings);
+  if (!r.datestyle.empty()) params.set(TrackedParam::kDateStyle, r.datestyle);
+  if (!r.timezone.empty()) params.set(TrackedParam::kTimeZone, r.timezone);
+}
 class Pool;
 
 // One connection from pooler to PostgreSQL: connects, logs in, and then either idles in
