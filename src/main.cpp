@@ -19,6 +19,7 @@
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
 #include "systemd/notifier.h"
+#include "takeover/rolling_takeover.h"
 #include "takeover/store_restore.h"
 #include "takeover/systemd_reload.h"
 #include "takeover/takeover_client.h"
@@ -219,16 +220,27 @@ int main(int argc, char** argv) {
     pooler::systemd::FdStore fd_store(log);
     pooler.set_fd_store(&fd_store);
     if (auto r = pooler.start(); !r) return fail_daemon(1, r.error().message);
+    size_t still_busy_in_old = 0;
     if (taking_over) {
       if (auto r =
               pooler.adopt(std::move(records), std::move(sockets), takeover_client->extra_state());
           !r) {
         return fail_daemon(1, r.error().message);
       }
-      if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);
-      if (auto r = takeover_client->shutdown_old(pooler.settings().pidfile); !r) {
-        return fail_daemon(1, r.error().message);
+      if (takeover_client->rolling()) {
+        // From here the first batch is ours; the rest follows while we serve.
+        auto busy = takeover_client->release_batch();
+        if (!busy) return fail_daemon(1, busy.error().message);
+        still_busy_in_old = busy.value();
       }
+    }
+    // Under systemd we become the main process just before the old one leaves.
+    auto end_takeover = [&]() -> pooler::Result<void> {
+      if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);
+      return takeover_client->shutdown_old(pooler.settings().pidfile);
+    };
+    if (taking_over && !takeover_client->rolling()) {
+      if (auto r = end_takeover(); !r) return fail_daemon(1, r.error().message);
     }
     // A restart or crash under systemd: sockets an earlier instance left in the fd store.
     {
@@ -278,7 +290,20 @@ int main(int argc, char** argv) {
     // Test hook: delay READY=1 after the listeners are live (proves ordering in tests).
     pooler::Event ready_timer;
     const char* delay = getenv("POOLER_TEST_READY_DELAY_MS");
-    if (delay && atoi(delay) > 0) {
+    std::optional<pooler::takeover::RollingTakeover> rolling;
+    if (taking_over && takeover_client->rolling()) {
+      // Ready once the old process is gone; until then we serve beside it.
+      rolling.emplace(pooler, *takeover_client, still_busy_in_old, [&]() {
+        if (auto r = end_takeover(); !r) {
+          fail_daemon(1, r.error().message);
+          ready_failed = true;
+          loop.break_loop();
+          return;
+        }
+        become_ready();
+      });
+      rolling->start();
+    } else if (delay && atoi(delay) > 0) {
       struct Hook {
         static void fire(evutil_socket_t, short, void* arg) {
           (*static_cast<decltype(become_ready)*>(arg))();

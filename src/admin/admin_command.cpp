@@ -5,12 +5,13 @@
 
 namespace pooler::admin {
 
-namespace {
-std::string upper(std::string_view s) {
+std::string upper_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
+
+namespace {
 
 // Splits on whitespace; a double-quoted word keeps its spaces and case.
 Result<std::vector<std::string>> words(std::string_view sql) {
@@ -46,11 +47,11 @@ Result<AdminCommand> parse_admin_command(std::string_view sql) {
   const auto& parts = w.value();
   if (parts.empty()) return make_error("empty command");
   AdminCommand cmd;
-  cmd.verb = upper(parts[0]);
+  cmd.verb = upper_ascii(parts[0]);
   size_t next = 1;
   if (cmd.verb == "SHOW") {
     if (parts.size() < 2) return make_error("SHOW needs a subject, e.g. SHOW POOLS");
-    cmd.subject = upper(parts[1]);
+    cmd.subject = upper_ascii(parts[1]);
     next = 2;
   }
   if (parts.size() > next + 1) return make_error("too many arguments to " + cmd.verb);

@@ -17,4 +17,6 @@ struct AdminCommand {
 // Pure: no I/O. Errors carry the text the client sees.
 Result<AdminCommand> parse_admin_command(std::string_view sql);
 
+std::string upper_ascii(std::string_view s);
+
 }  // namespace pooler::admin

@@ -115,8 +115,16 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
                 sqlstate::kInsufficientPrivilege);
     return;
   }
+  if (cmd.verb == "RELEASE") {  // every few ms during a rolling takeover: not logged
+    release_fds(client, cmd);
+    return;
+  }
   POOLER_LOG(log, LogLevel::kLog, "%s admin command: %.*s", client.label().c_str(),
              static_cast<int>(sql.size()), sql.data());
+  if (cmd.verb == "SUSPEND" && !cmd.argument.empty()) {
+    suspend_rolling(client, cmd);
+    return;
+  }
   auto db_arg = [&]() -> pool::Database* {
     if (cmd.argument.empty()) return nullptr;
     // Only databases that exist: naming one must not create it from the "*" entry.
@@ -187,7 +195,11 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
     POOLER_LOG(log, LogLevel::kLog, "SHUTDOWN command issued");
     if (client.is_takeover_peer() && pooler_.suspended() && fds_sent_) {
       // The new process holds every socket now: leave without touching them.
-      pooler_.exit_for_takeover();
+      if (pooler_.rolling_handover()) {
+        pooler_.end_rolling_handover();
+      } else {
+        pooler_.exit_for_takeover();
+      }
       return;
     }
     reply_ok(client, "SHUTDOWN");
@@ -292,9 +304,12 @@ void AdminConsole::show_fds(ClientConnection& client) {
     reply_error(client, "SHOW FDS needs SUSPEND first", sqlstate::kObjectNotInPrerequisiteState);
     return;
   }
-  auto records = pooler_.takeover_records();
-  POOLER_LOG(pooler_.log(), LogLevel::kLog, "takeover: sending %zu sockets with SHOW FDS",
-             records.size());
+  auto records =
+      pooler_.rolling_handover() ? pooler_.hand_over_movable() : pooler_.takeover_records();
+  if (!records.empty() || !pooler_.rolling_handover()) {
+    POOLER_LOG(pooler_.log(), LogLevel::kLog, "takeover: sending %zu sockets with SHOW FDS",
+               records.size());
+  }
   const int timeout_ms = static_cast<int>(pooler_.settings().takeover_timeout.count() * 1000);
   if (!client.flush_blocking(timeout_ms)) {
     pooler_.close_client(&client, "takeover peer stopped reading");
@@ -307,6 +322,36 @@ void AdminConsole::show_fds(ClientConnection& client) {
     return;
   }
   fds_sent_ = true;
+}
+
+void AdminConsole::suspend_rolling(ClientConnection& client, const AdminCommand& cmd) {
+  if (upper_ascii(cmd.argument) != "ROLLING") {
+    reply_error(client, "SUSPEND takes no argument but ROLLING", sqlstate::kSyntaxError);
+    return;
+  }
+  // Only a pooler peer asks for this; PgBouncer peers use plain SUSPEND.
+  if (!client.is_takeover_peer()) {
+    reply_error(client, "SUSPEND ROLLING is for a takeover over the Unix socket by the same user",
+                sqlstate::kInsufficientPrivilege);
+    return;
+  }
+  if (pooler_.suspended()) {
+    reply_error(client, "already suspended", sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  pooler_.begin_rolling_handover(&client);
+  reply_ok(client, "SUSPEND");
+}
+
+void AdminConsole::release_fds(ClientConnection& client, const AdminCommand& cmd) {
+  if (upper_ascii(cmd.argument) != "FDS" || !client.is_takeover_peer() ||
+      !pooler_.rolling_handover()) {
+    reply_error(client, "RELEASE FDS is for the takeover peer, after SUSPEND ROLLING and SHOW FDS",
+                sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  // The tag tells the peer how many connections are still busy here.
+  reply_ok(client, "RELEASE " + std::to_string(pooler_.release_handed()));
 }
 
 void AdminConsole::show_fds_state(ClientConnection& client) {

@@ -33,6 +33,8 @@ class AdminConsole {
   void show(pool::ClientConnection& client, const AdminCommand& cmd, std::string& out);
   void show_fds(pool::ClientConnection& client);
   void show_fds_state(pool::ClientConnection& client);
+  void suspend_rolling(pool::ClientConnection& client, const AdminCommand& cmd);
+  void release_fds(pool::ClientConnection& client, const AdminCommand& cmd);
   bool condition_met(const Waiter& w) const;
   void reply_ok(pool::ClientConnection& client, std::string_view tag);
   void reply_error(pool::ClientConnection& client, std::string_view message, const char* sqlstate);

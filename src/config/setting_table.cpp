@@ -146,7 +146,7 @@ const std::vector<Spec>& specs() {
       {"syslog", BoolField{&S::syslog}, "0"},
       {"syslog_facility", StringField{&S::syslog_facility, {}}, "daemon"},
       {"syslog_ident", StringField{&S::syslog_ident, {}}, "pgbouncer"},
-      {"takeover_timeout", SecondsField{&S::takeover_timeout}, "5"},
+      {"takeover_timeout", SecondsField{&S::takeover_timeout}, "30"},
       {"tcp_defer_accept", IntField{&S::tcp_defer_accept}, "45"},
       {"tcp_keepalive", BoolField{&S::tcp_keepalive}, "1"},
       {"tcp_keepcnt", IntField{&S::tcp_keepcnt}, "0"},

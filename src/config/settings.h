@@ -117,7 +117,7 @@ struct Settings {
   std::string server_tls_ciphers = "fast";
 
   // pooler-only.
-  Seconds takeover_timeout{5};
+  Seconds takeover_timeout{30};
 };
 
 }  // namespace pooler::config

@@ -33,7 +33,7 @@ void Connection::write_cb(evutil_socket_t, short, void* arg) {
 }
 
 void Connection::start_reading() {
-  if (!reading_ && !closing_ && reading_allowed()) {
+  if (!reading_ && !closing_ && !handed_over_ && reading_allowed()) {
     read_event_.add();
     reading_ = true;
   }

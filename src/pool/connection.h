@@ -29,6 +29,8 @@ class Connection {
   const PeerAddress& address() const { return address_; }
   Clock::time_point connect_time() const { return connect_time_; }
   bool closing() const { return closing_; }
+  // Rolling takeover: sent to the new process, frozen here until it confirms adoption.
+  bool handed_over() const { return handed_over_; }
   // FDNAME in systemd's fd store, or empty if not stored.
   const std::string& store_name() const { return store_name_; }
   void set_store_name(std::string name) { store_name_ = std::move(name); }
@@ -76,6 +78,7 @@ class Connection {
   uint32_t stream_remaining_ = 0;  // body bytes of the current message still to pass through
   bool reading_ = false;
   bool closing_ = false;
+  bool handed_over_ = false;
   PeerAddress address_;
   std::string store_name_;
   uint32_t slot_ = 0;  // crash-safe state slot (fd store), 0 = none

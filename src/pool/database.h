@@ -19,6 +19,7 @@ struct Database {
   int server_count = 0;        // for max_db_connections
   Stats stats;
   Stats stats_at_last_period;  // for SHOW STATS averages
+  Stats stats_handed_over;     // already sent to a takeover peer: it gets only what is new
 
   const std::string& server_dbname() const { return entry.dbname.empty() ? name : entry.dbname; }
 };

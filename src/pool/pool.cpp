@@ -187,6 +187,9 @@ void Pool::launch_servers_if_needed() {
          server_count() < pool_size() && pooler_.evict_idle_server(*this)) {
     if (can_launch_server()) launch_server();
   }
+  // Suspended for a takeover: the successor keeps min_pool_size; new servers here would
+  // only have to move too.
+  if (pooler_.suspended()) return;
   while (server_count() < min_pool_size() && can_launch_server()) launch_server();
 }
 
@@ -292,6 +295,7 @@ void Pool::maintenance(Clock::time_point now) {
                                s.idle_transaction_timeout.count() > 0;
   if (client_timeouts)
     active_clients_.for_each_safe([&](ClientConnection* c) {
+      if (c->handed_over()) return;  // the new process owns its clock now
       ServerConnection* srv = c->server();
       if (!srv) {
         if (older_than(c->last_activity_, now, s.client_idle_timeout)) {

@@ -60,6 +60,10 @@ class Pool {
   void server_linked(ServerConnection* server);
   void server_resetting(ServerConnection* server);
   void forget_server(ServerConnection* server);
+  // Rolling takeover: an idle server sent to the new process leaves the idle list (nobody
+  // here may use it); if the new process fails, it comes back.
+  void set_aside(ServerConnection* server) { idle_servers_.remove(server); }
+  void take_back(ServerConnection* server) { server_idle(server); }
 
   // Open servers while clients wait and limits allow; keep min_pool_size.
   void launch_servers_if_needed();

@@ -583,6 +583,19 @@ void Pooler::pause_all(bool pause) {
 void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   suspended_ = suspend;
   suspender_ = suspend ? by : nullptr;
+  if (!suspend && rolling_) {
+    // The new process is gone before adopting them: what was frozen is ours again.
+    rolling_ = false;
+    listeners_handed_ = false;
+    clients_.for_each_safe([&](ClientConnection* c) { c->handed_over_ = false; });
+    servers_.for_each_safe([&](ServerConnection* s) {
+      if (!s->handed_over_) return;
+      s->handed_over_ = false;
+      s->start_reading();
+      if (s->state() == ServerConnection::State::kIdle) s->pool().take_back(s);
+    });
+    for (auto& [name, db] : databases_) db->stats_handed_over = Stats{};
+  }
   for (auto& l : listeners_) {
     if (suspend) {
       l->disable();
@@ -695,7 +708,7 @@ takeover::ConnectionRecord server_record_with_keys(const ServerConnection& s) {
 }
 }  // namespace
 
-std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
+std::vector<takeover::ConnectionRecord> Pooler::listener_records() const {
   using takeover::ConnectionRecord;
   std::vector<ConnectionRecord> out;
   for (const auto& l : listeners_) {
@@ -707,6 +720,11 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
     r.port = l->is_unix() ? config_.settings.listen_port : a.port;
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
+  std::vector<takeover::ConnectionRecord> out = listener_records();
   for (ClientConnection* c : clients_) {
     if (c->is_admin() || c->closing() || !c->pool()) continue;
     out.push_back(client_record(*c));
@@ -732,10 +750,11 @@ std::map<std::string, std::string> stats_values(const Stats& st) {
           {"wait_time_us", std::to_string(st.wait_time_us)}};
 }
 
+// Adds: the counts come from the old process, ours continue on top of them.
 void apply_stats_values(Stats& st, const std::map<std::string, std::string>& values) {
   auto get = [&](const char* name, uint64_t& field) {
     auto it = values.find(name);
-    if (it != values.end()) field = std::strtoull(it->second.c_str(), nullptr, 10);
+    if (it != values.end()) field += std::strtoull(it->second.c_str(), nullptr, 10);
   };
   get("xact_count", st.xact_count);
   get("query_count", st.query_count);
@@ -754,11 +773,12 @@ void Pooler::adopt_store_name(Connection& conn, const std::map<std::string, std:
   if (fd_store_) fd_store_->count_existing(1);
 }
 
-std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
+std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
   using takeover::ExtraState;
   std::vector<ExtraState> out;
   for (ClientConnection* c : clients_) {
     if (c->is_admin() || c->closing() || !c->pool()) continue;
+    if (rolling_ && !c->handed_over_) continue;
     ExtraState st;
     st.kind = ExtraState::Kind::kClient;
     st.fd = c->fd();
@@ -767,7 +787,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
     out.push_back(std::move(st));
   }
   for (ServerConnection* s : servers_) {
-    if (s->closing()) continue;
+    if (s->closing() || (rolling_ && !s->handed_over_)) continue;
     ExtraState st;
     st.kind = ExtraState::Kind::kServer;
     st.fd = s->fd();
@@ -779,7 +799,9 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() const {
     ExtraState st;
     st.kind = ExtraState::Kind::kDatabase;
     st.name = name;
-    st.values = stats_values(db->stats);
+    // Only what the peer has not had yet: a rolling hand-over sends stats with each batch.
+    st.values = stats_values(db->stats - db->stats_handed_over);
+    db->stats_handed_over = db->stats;
     out.push_back(std::move(st));
   }
   return out;
@@ -861,20 +883,124 @@ void Pooler::exit_for_takeover() {
   POOLER_LOG(log_, LogLevel::kLog, "takeover: handing over, closing our copies of all sockets");
   // Plain close(): no Terminate, no shutdown(), no error to clients. The sockets live on
   // in the new process.
-  clients_.for_each_safe([&](ClientConnection* c) {
-    c->closing_ = true;
-    c->read_event_.reset();
-    c->write_event_.reset();
-    c->socket_.reset();
-  });
-  servers_.for_each_safe([&](ServerConnection* s) {
-    s->closing_ = true;
-    s->read_event_.reset();
-    s->write_event_.reset();
-    s->socket_.reset();
-  });
+  clients_.for_each_safe([&](ClientConnection* c) { let_go(c); });
+  servers_.for_each_safe([&](ServerConnection* s) { let_go(s); });
   listeners_.clear();
   loop_.break_loop();
+}
+
+void Pooler::let_go(ClientConnection* c) {
+  if (c->closing_) return;
+  c->closing_ = true;
+  if (ServerConnection* s = c->server_) {
+    s->client_ = nullptr;  // it moved with its client; let go on its own
+    c->server_ = nullptr;
+  }
+  if (c->pool_) c->pool_->forget_client(c);
+  if (c->has_cancel_key_) cancel_keys_.erase(c->cancel_key_);
+  if (c->counted_) client_counted(false);
+  admin_->forget_client(c);
+  c->state_ = ClientConnection::State::kClosing;
+  // On exit the slots stay as they are: they describe what the fd store hands on.
+  if (slots_file_ && c->slot_ && !exiting_for_takeover_) slots_file_->slots().release(c->slot_);
+  c->read_event_.reset();
+  c->write_event_.reset();
+  c->socket_.reset();
+  clients_.remove(c);
+  graveyard_.emplace_back(c);
+  reaper_.add(std::chrono::microseconds(1));
+}
+
+void Pooler::let_go(ServerConnection* s) {
+  if (s->closing_) return;
+  s->closing_ = true;
+  s->state_ = ServerConnection::State::kClosing;
+  s->client_ = nullptr;
+  s->pool().forget_server(s);
+  if (slots_file_ && s->slot_ && !exiting_for_takeover_) slots_file_->slots().release(s->slot_);
+  s->read_event_.reset();
+  s->write_event_.reset();
+  s->socket_.reset();
+  servers_.remove(s);
+  graveyard_.emplace_back(s);
+  reaper_.add(std::chrono::microseconds(1));
+}
+
+void Pooler::begin_rolling_handover(ClientConnection* by) {
+  suspend_all(true, by);
+  rolling_ = true;
+  POOLER_LOG(log_, LogLevel::kLog,
+             "takeover: rolling hand-over, each connection moves at its next idle moment");
+}
+
+bool Pooler::can_move_now(const ClientConnection& c) const {
+  if (c.is_admin() || c.closing() || !c.pool() || c.handed_over_ || !c.quiescent()) return false;
+  if (c.state() == ClientConnection::State::kIdle) return true;
+  // Session pooling: the pair moves together when no query is running.
+  const ServerConnection* s = c.server();
+  return c.state() == ClientConnection::State::kActive && s &&
+         s->state() == ServerConnection::State::kLinked && s->at_transaction_boundary() &&
+         !s->has_pending_output() && s->ready_ == 0 && s->in_.empty();
+}
+
+std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
+  std::vector<takeover::ConnectionRecord> out;
+  if (!listeners_handed_) {
+    out = listener_records();
+    listeners_handed_ = true;
+  }
+  auto freeze = [](Connection& conn) {
+    conn.handed_over_ = true;
+    conn.stop_reading();  // bytes that arrive now are the new process's to read
+  };
+  for (ClientConnection* c : clients_) {
+    if (!can_move_now(*c)) continue;
+    freeze(*c);
+    out.push_back(client_record(*c));
+    if (ServerConnection* s = c->server()) {
+      freeze(*s);
+      out.push_back(server_record_with_keys(*s));
+    }
+  }
+  for (ServerConnection* s : servers_) {
+    if (s->handed_over_ || s->closing() || s->state() != ServerConnection::State::kIdle ||
+        s->has_pending_output() || s->ready_ != 0 || !s->in_.empty()) {
+      continue;
+    }
+    freeze(*s);
+    s->pool().set_aside(s);
+    out.push_back(server_record_with_keys(*s));
+  }
+  return out;
+}
+
+size_t Pooler::release_handed() {
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (c->handed_over_) let_go(c);
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    if (s->handed_over_) let_go(s);
+  });
+  size_t still_here = 0;
+  for (ClientConnection* c : clients_) {
+    if (!c->is_admin() && !c->closing()) ++still_here;
+  }
+  for (ServerConnection* s : servers_) {
+    if (!s->closing()) ++still_here;
+  }
+  return still_here;
+}
+
+void Pooler::end_rolling_handover() {
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (c->is_admin() || c->closing()) return;
+    c->fatal(sqlstate::kAdminShutdown,
+             "pooler is handing over to a new process and this connection was still busy "
+             "when takeover_timeout ran out");
+  });
+  servers_.for_each_safe(
+      [&](ServerConnection* s) { close_server(s, "still busy when takeover_timeout ran out"); });
+  exit_for_takeover();
 }
 
 void Pooler::store_connection(Connection& conn, const char* role) {
@@ -931,8 +1057,8 @@ void Pooler::publish_slots() {
 void Pooler::check_restart_ready() {
   if (!restarting_ || exiting_for_takeover_) return;
   const auto limit = std::chrono::duration_cast<Clock::duration>(
-      config_.settings.takeover_timeout.count() > 0 ? config_.settings.takeover_timeout * 4
-                                                    : config::Seconds(20));
+      config_.settings.takeover_timeout.count() > 0 ? config_.settings.takeover_timeout
+                                                    : config::Seconds(30));
   if (!quiescent()) {
     if (Clock::now() - restart_began_ < limit) return;
     // Out of time: what is still busy cannot be resumed by the next instance.

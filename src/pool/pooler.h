@@ -105,14 +105,30 @@ class Pooler {
 
   // The SHOW FDS records of every listener, logged-in client and server.
   std::vector<takeover::ConnectionRecord> takeover_records() const;
+
+  // Rolling takeover, between two pooler processes (SUSPEND ROLLING): no global pause.
+  // Listeners move first; every other connection moves at its first moment with nothing
+  // in flight, while the busy ones are still served here.
+  void begin_rolling_handover(ClientConnection* by);
+  bool rolling_handover() const { return rolling_; }
+  // Freezes what can move now (and the listeners, the first time) and returns their
+  // SHOW FDS records. They stay ours until release_handed() or a resume.
+  std::vector<takeover::ConnectionRecord> hand_over_movable();
+  // The peer adopted the frozen connections: close our copies without a word on the wire.
+  // Returns how many connections are still served here.
+  size_t release_handed();
+  // SHUTDOWN after a rolling hand-over: what is still busy (takeover_timeout ran out) gets
+  // 57P01, then we leave.
+  void end_rolling_handover();
   // SHUTDOWN from the takeover peer: close our copies of every fd without a word on the
   // wire (the new process owns the connections now) and leave the loop.
   void exit_for_takeover();
   // Rebuild connections received from an old process (takeover), before the loop runs.
   Result<void> adopt(std::vector<takeover::ConnectionRecord> records, std::vector<Socket> sockets,
                      const std::vector<takeover::ExtraState>& extra);
-  // The SHOW FDS_STATE rows: every tracked parameter per connection, stats per database.
-  std::vector<takeover::ExtraState> takeover_extra_state() const;
+  // The SHOW FDS_STATE rows: every tracked parameter per connection (only the frozen ones
+  // in a rolling hand-over), and the stats per database not yet sent.
+  std::vector<takeover::ExtraState> takeover_extra_state();
   bool suspended() const { return suspended_; }
 
   // Lookups for clients logging in.
@@ -202,6 +218,14 @@ class Pooler {
   bool suspended_ = false;
   ClientConnection* suspender_ = nullptr;
   bool exiting_for_takeover_ = false;
+  bool rolling_ = false;           // SUSPEND ROLLING from a pooler peer
+  bool listeners_handed_ = false;  // rolling: the listeners went with the first batch
+  bool can_move_now(const ClientConnection& c) const;
+  std::vector<takeover::ConnectionRecord> listener_records() const;
+  // Forget a connection the new process owns now: plain close(), no shutdown(), no fd
+  // store removal (the store entry is the successor's).
+  void let_go(ClientConnection* client);
+  void let_go(ServerConnection* server);
   int exit_code_ = 0;
   Event sighup_, sigterm_, sigint_, sigusr1_, sigusr2_;
   Event maintenance_timer_;

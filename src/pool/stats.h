@@ -23,6 +23,17 @@ struct Stats {
     wait_time_us += o.wait_time_us;
     return *this;
   }
+  Stats operator-(const Stats& o) const {
+    Stats d;
+    d.xact_count = xact_count - o.xact_count;
+    d.query_count = query_count - o.query_count;
+    d.bytes_received = bytes_received - o.bytes_received;
+    d.bytes_sent = bytes_sent - o.bytes_sent;
+    d.xact_time_us = xact_time_us - o.xact_time_us;
+    d.query_time_us = query_time_us - o.query_time_us;
+    d.wait_time_us = wait_time_us - o.wait_time_us;
+    return d;
+  }
 };
 
 }  // namespace pooler::pool

@@ -57,19 +57,43 @@ Result<bool> TakeoverClient::receive_sockets() {
 
   if (auto r = login(); !r) return r.error();
   POOLER_LOG(log_, LogLevel::kLog, "Login OK, sending SUSPEND");
-  if (auto r = simple_query("SUSPEND;", Rows::kNone); !r) return r.error();
+  // A pooler peer lets each connection go at its own idle moment; PgBouncer waits for all.
+  if (auto r = simple_query(peer_is_pooler_ ? "SUSPEND ROLLING;" : "SUSPEND;", Rows::kNone); !r) {
+    return r.error();
+  }
   maybe_abort_at("suspend");
   POOLER_LOG(log_, LogLevel::kLog, "SUSPEND finished, sending SHOW FDS");
-  if (auto r = simple_query("SHOW FDS;", Rows::kFds); !r) return r.error();
-  for (auto fd_left : pending_fds_) ::close(fd_left);
-  pending_fds_.clear();
+  if (auto r = receive_batch(); !r) return r.error();
   if (peer_is_pooler_) {
-    // What PgBouncer's columns cannot hold: every session parameter, stats totals.
-    if (auto r = simple_query("SHOW FDS_STATE;", Rows::kState); !r) return r.error();
     POOLER_LOG(log_, LogLevel::kLog, "got state of %zu connections and databases (version %d)",
                extra_.size(), kStateVersion);
   }
   return true;
+}
+
+Result<void> TakeoverClient::receive_batch() {
+  records_.clear();
+  sockets_.clear();
+  extra_.clear();
+  if (auto r = simple_query("SHOW FDS;", Rows::kFds); !r) return r;
+  for (auto fd_left : pending_fds_) ::close(fd_left);
+  pending_fds_.clear();
+  if (peer_is_pooler_) {
+    // What PgBouncer's columns cannot hold: every session parameter, stats totals.
+    if (auto r = simple_query("SHOW FDS_STATE;", Rows::kState); !r) return r;
+  }
+  return {};
+}
+
+Result<size_t> TakeoverClient::release_batch() {
+  if (!released_once_) maybe_abort_at("shutdown");  // the last moment the old one resumes all
+  released_once_ = true;
+  if (auto r = simple_query("RELEASE FDS;", Rows::kNone); !r) return r.error();
+  // "RELEASE <n>": n connections are still busy in the old process.
+  if (last_tag_.rfind("RELEASE ", 0) != 0) {
+    return make_error("takeover: unexpected answer to RELEASE FDS: " + last_tag_);
+  }
+  return static_cast<size_t>(std::strtoull(last_tag_.c_str() + 8, nullptr, 10));
 }
 
 Result<void> TakeoverClient::login() {
@@ -170,6 +194,8 @@ Result<void> TakeoverClient::simple_query(const std::string& sql, Rows rows) {
     if (type == 'E') {
       auto err = protocol::parse_error_fields(body);
       error = err ? std::string(err->message) : "error";
+    } else if (type == 'C') {
+      last_tag_.assign(body.c_str());
     } else if (type == 'D' && rows == Rows::kState) {
       auto values = parse_data_row(body);
       if (!values) return make_error("takeover: malformed SHOW FDS_STATE row");

@@ -14,13 +14,24 @@ namespace pooler::takeover {
 // The new side of an online takeover (PgBouncer's -R): logs in to the old process over its
 // Unix socket as "pgbouncer", sends SUSPEND, receives every socket with SHOW FDS, and later
 // sends SHUTDOWN and waits for the old process to be gone. Works against pooler and
-// PgBouncer alike. Blocking I/O, bounded by takeover_timeout: it runs before the loop.
+// PgBouncer alike. Blocking I/O, bounded by takeover_timeout; each exchange is short.
+//
+// With a pooler peer the hand-over rolls (SUSPEND ROLLING): the first SHOW FDS brings the
+// listeners and whatever is idle right now; RELEASE FDS confirms each batch and tells how
+// many connections the old process still serves; later batches bring those as they
+// become idle, while this process already serves what it has.
 class TakeoverClient {
  public:
   TakeoverClient(Logger& log, const config::Settings& settings);
 
   // false: no old process (nothing listens on the socket) - start normally.
   Result<bool> receive_sockets();
+  bool rolling() const { return peer_is_pooler_; }
+  // Rolling: confirm the batch just adopted; the old process lets go of it. Returns how
+  // many connections it still serves. The first call is the point of no return.
+  Result<size_t> release_batch();
+  // Rolling: the connections that became idle since the last batch (may be none).
+  Result<void> receive_batch();
 
   std::vector<ConnectionRecord>& records() { return records_; }
   std::vector<Socket>& sockets() { return sockets_; }  // sockets_[i] belongs to records_[i]
@@ -48,6 +59,8 @@ class TakeoverClient {
   std::vector<Socket> sockets_;
   std::vector<ExtraState> extra_;
   bool peer_is_pooler_ = false;
+  bool released_once_ = false;
+  std::string last_tag_;  // CommandComplete of the last query
 };
 
 }  // namespace pooler::takeover

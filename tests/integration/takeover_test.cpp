@@ -70,7 +70,7 @@ class Takeover : public PoolerTest {
   std::string pooler_dir_;
 };
 
-TEST_F(Takeover, IdleAndTransactionClientsKeepTheirConnections) {
+TEST_F(Takeover, IdleClientsMoveAtOnceWhileATransactionFinishesInTheOldProcess) {
   start_pooler();
   PqClient idle = connect();
   PqClient in_tx = connect();
@@ -80,18 +80,38 @@ TEST_F(Takeover, IdleAndTransactionClientsKeepTheirConnections) {
   std::string backend_before = in_tx.value("SELECT pg_backend_pid()");
 
   start_takeover();
-  // The transaction is still open: SUSPEND waits for it; finishing it lets the hand-over go.
-  EXPECT_TRUE(
-      poll_until([&] { return pooler().log().find("takeover: SUSPEND") != std::string::npos; }));
+  // No global pause: the new process serves the idle client and new connections while
+  // the transaction is still open in the old one.
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(new_log()).find("follow at their next idle moment") != std::string::npos;
+  })) << read_file(new_log());
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+  PqClient fresh = connect();
+  EXPECT_EQ("4", fresh.value("SELECT 4"));
+  EXPECT_NE(std::string::npos, read_file(new_log()).find("login attempt"));
+  EXPECT_TRUE(still_running(pooler().pid())) << "the old process serves the transaction";
+
   in_tx.exec("INSERT INTO t_takeover VALUES (1)");
   EXPECT_EQ(backend_before, in_tx.value("SELECT pg_backend_pid()"));
   in_tx.exec("COMMIT");
   expect_handover_completes();
-
-  EXPECT_EQ("2", idle.value("SELECT 2"));
   EXPECT_EQ("3", in_tx.value("SELECT 3"));
-  PqClient fresh = connect();
-  EXPECT_EQ("4", fresh.value("SELECT 4"));
+  EXPECT_EQ("5", idle.value("SELECT 5"));
+}
+
+TEST_F(Takeover, ATransactionStillOpenAtTakeoverTimeoutGetsACleanErrorAndOthersMove) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"takeover_timeout = 1"};
+  start_pooler(options);
+  PqClient idle = connect();
+  PqClient in_tx = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  in_tx.exec("BEGIN");
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+  EXPECT_EQ("57P01", in_tx.expect_error("SELECT 3")) << in_tx.last_error();
+  EXPECT_NE(std::string::npos, read_file(new_log()).find("still busy in the old process"));
 }
 
 TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {

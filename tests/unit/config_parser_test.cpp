@@ -79,7 +79,7 @@ TEST_F(ConfigParser, EmptyFileGivesPgBouncerDefaults) {
   EXPECT_EQ(s.max_packet_size, 2147483647);
   EXPECT_EQ(s.listen_backlog, 128);
   EXPECT_EQ(s.sbuf_loopcnt, 5);
-  EXPECT_EQ(s.takeover_timeout, Seconds{5});
+  EXPECT_EQ(s.takeover_timeout, Seconds{30});
   EXPECT_TRUE(c.databases.empty());
   EXPECT_TRUE(c.users.empty());
 }
