@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "pool/pidfile.h"
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
@@ -29,17 +30,18 @@ namespace {
 constexpr int kExitConfig = 78;  // EX_CONFIG, which systemd also understands
 
 void usage(FILE* out) {
-  fprintf(out, "pooler " POOLER_VERSION
-               " - a PostgreSQL connection pooler\n\n"
-               "Usage: pooler [OPTION]... CONFIG\n\n"
-               "  -d, --daemon        run in the background (without systemd)\n"
-               "  -R, --takeover      take over listeners and connections from a running pooler\n"
-               "                      or PgBouncer on the same Unix socket (alias --reboot)\n"
-               "  -v, --verbose       more log output (repeat for more)\n"
-               "  -q, --quiet         only warnings and errors on stderr\n"
-               "      --check-config  validate CONFIG, print a summary and exit (0 ok, 78 errors)\n"
-               "  -V, --version       print the version and exit\n"
-               "  -h, --help          this help\n");
+  fprintf(out,
+          "pooler %s - a PostgreSQL connection pooler\n\n"
+          "Usage: pooler [OPTION]... CONFIG\n\n"
+          "  -d, --daemon        run in the background (without systemd)\n"
+          "  -R, --takeover      take over listeners and connections from a running pooler\n"
+          "                      or PgBouncer on the same Unix socket (alias --reboot)\n"
+          "  -v, --verbose       more log output (repeat for more)\n"
+          "  -q, --quiet         only warnings and errors on stderr\n"
+          "      --check-config  validate CONFIG, print a summary and exit (0 ok, 78 errors)\n"
+          "  -V, --version       print the version and exit\n"
+          "  -h, --help          this help\n",
+          pooler::version());
 }
 
 bool daemonize(std::string* error) {
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
         quiet = true;
         break;
       case 'V':
-        printf("pooler %s\n", POOLER_VERSION);
+        printf("pooler %s\n", pooler::version());
         return 0;
       case 'h':
         usage(stdout);
@@ -190,6 +192,13 @@ int main(int argc, char** argv) {
       auto got = takeover_client->receive_sockets();
       if (!got) return fail_daemon(1, got.error().message);
       taking_over = got.value();
+      for (const auto& st : takeover_client->extra_state()) {
+        auto it = st.values.find("watchdog_usec");
+        if (st.kind == pooler::takeover::ExtraState::Kind::kProcess && it != st.values.end()) {
+          notifier.adopt_watchdog_usec(
+              std::chrono::microseconds(std::strtoll(it->second.c_str(), nullptr, 10)));
+        }
+      }
     }
     std::vector<pooler::systemd::InheritedListener> listeners =
         std::move(inherited.value().listeners);
@@ -284,7 +293,7 @@ int main(int argc, char** argv) {
       }
       notifier.ready();
       report("ok");
-      POOLER_LOG(log, pooler::LogLevel::kLog, "process up: pooler %s, pid %d", POOLER_VERSION,
+      POOLER_LOG(log, pooler::LogLevel::kLog, "process up: pooler %s, pid %d", pooler::version(),
                  static_cast<int>(getpid()));
     };
     // Test hook: delay READY=1 after the listeners are live (proves ordering in tests).

@@ -6,6 +6,7 @@
 
 #include "admin/result_set.h"
 #include "config/setting_table.h"
+#include "core/version.h"
 #include "pool/pooler.h"
 #include "protocol/message_builder.h"
 #include "protocol/sqlstate.h"
@@ -50,7 +51,8 @@ int64_t micros_since(Clock::time_point t, Clock::time_point now) {
 void AdminConsole::send_welcome(ClientConnection& client) {
   std::string out;
   protocol::append_auth_ok(out);
-  protocol::append_parameter_status(out, "server_version", "15.0 (pooler " POOLER_VERSION ")");
+  protocol::append_parameter_status(out, "server_version",
+                                    std::string("15.0 (pooler ") + version() + ")");
   protocol::append_parameter_status(out, "client_encoding", "UTF8");
   protocol::append_parameter_status(out, "server_encoding", "UTF8");
   protocol::append_parameter_status(out, "DateStyle", "ISO, MDY");
@@ -412,7 +414,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
   }
   if (what == "VERSION") {
     ResultSet rs(out, {{"version", T::kText}});
-    rs.add(std::string("pooler ") + POOLER_VERSION).end_row();
+    rs.add(std::string("pooler ") + version()).end_row();
     rs.finish();
     return;
   }

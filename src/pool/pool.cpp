@@ -193,8 +193,7 @@ void Pool::launch_servers_if_needed() {
   while (server_count() < min_pool_size() && can_launch_server()) launch_server();
 }
 
-void Pool::adopt_server(ServerConnection* server) {
-  idle_servers_.push_back(server);
+void Pool::adopt_server(ServerConnection*) {
   db_->server_count++;
   server_user_->server_count++;
 }

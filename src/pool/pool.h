@@ -53,7 +53,9 @@ class Pool {
 
   // Server state changes reported by ServerConnection.
   void server_logged_in(ServerConnection* server);
-  void adopt_server(ServerConnection* server);  // takeover: an idle server from the old process
+  // Takeover: a server from the old process counts here; it is linked to its client or
+  // made idle (server_idle) by the caller.
+  void adopt_server(ServerConnection* server);
   void server_login_failed(ServerConnection* server, const std::string& reason,
                            const char* sqlstate);
   void server_idle(ServerConnection* server);  // finished reset/login: hand out or idle

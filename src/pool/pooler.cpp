@@ -795,6 +795,12 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     if (!s->store_name().empty()) st.values["fdname"] = s->store_name();
     out.push_back(std::move(st));
   }
+  if (notifier_ && notifier_->watchdog_usec().count() > 0) {
+    ExtraState st;
+    st.kind = ExtraState::Kind::kProcess;
+    st.values["watchdog_usec"] = std::to_string(notifier_->watchdog_usec().count());
+    out.push_back(std::move(st));
+  }
   for (const auto& [name, db] : databases_) {
     ExtraState st;
     st.kind = ExtraState::Kind::kDatabase;
@@ -871,7 +877,20 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
       linked->second->adopt_link(client);
     }
   }
-  for (auto& [fd, s] : servers_by_old_fd) slot_write(*s);
+  for (auto& [fd, s] : servers_by_old_fd) {
+    if (s->state() == ServerConnection::State::kLinked) continue;
+    // A smaller pool_size in the new config, or servers we opened ourselves while a
+    // rolling hand-over was under way: what the pool does not need is closed.
+    if (s->pool().server_count() >= s->pool().pool_size()) {
+      close_server(s, "not needed after takeover: pool is full");
+      s = nullptr;
+      continue;
+    }
+    s->pool().server_idle(s);  // waiting clients get it at once
+  }
+  for (auto& [fd, s] : servers_by_old_fd) {
+    if (s) slot_write(*s);
+  }
   for (auto& [fd, c] : clients_by_old_fd) slot_write(*c);
   POOLER_LOG(log_, LogLevel::kLog, "takeover: adopted %zu clients and %zu servers (%zu dropped)",
              clients_by_old_fd.size(), servers_by_old_fd.size(), dropped);

@@ -21,6 +21,13 @@ class Notifier {
   void main_pid(int pid);
   // Half the watchdog interval (systemd's advice), or zero when no watchdog is set.
   std::chrono::microseconds watchdog_interval() const { return watchdog_interval_; }
+  // The full WatchdogSec= of the unit (0 if none), to hand to a successor.
+  std::chrono::microseconds watchdog_usec() const { return watchdog_interval_ * 2; }
+  // A takeover's new process: systemd sets WATCHDOG_USEC only for the process it started,
+  // so the old process tells us. Ignored when our environment already had one.
+  void adopt_watchdog_usec(std::chrono::microseconds usec) {
+    if (watchdog_interval_.count() == 0) watchdog_interval_ = usec / 2;
+  }
 
  private:
   void send(const std::string& message);

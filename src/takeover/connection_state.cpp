@@ -56,6 +56,8 @@ const char* kind_name(ExtraState::Kind k) {
       return "server";
     case ExtraState::Kind::kDatabase:
       return "database";
+    case ExtraState::Kind::kProcess:
+      return "process";
   }
   return "client";
 }
@@ -113,6 +115,8 @@ Result<ExtraState> extra_state_from_row(const std::vector<std::optional<std::str
     st.kind = ExtraState::Kind::kServer;
   } else if (kind == "database") {
     st.kind = ExtraState::Kind::kDatabase;
+  } else if (kind == "process") {
+    st.kind = ExtraState::Kind::kProcess;
   } else {
     return make_error("SHOW FDS_STATE: unknown kind \"" + kind + "\"");
   }

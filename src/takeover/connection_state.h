@@ -16,7 +16,9 @@ namespace pooler::takeover {
 inline constexpr int kStateVersion = 1;
 
 struct ExtraState {
-  enum class Kind { kClient, kServer, kDatabase };
+  // kProcess: settings of the old process its successor must keep (the watchdog interval,
+  // which systemd gives only to the process it started).
+  enum class Kind { kClient, kServer, kDatabase, kProcess };
   Kind kind = Kind::kClient;
   int fd = 0;        // old fd (clients, servers)
   std::string name;  // database name (kDatabase)

@@ -69,8 +69,9 @@ PoolerUnit::~PoolerUnit() {
 
 std::string PoolerUnit::service_binary() const {
   // The build tree may be under /tmp, which PrivateTmp=yes hides from the service: run a
-  // copy from the harness directory (under /run), made once per harness.
-  const std::string copy = harness_.dir() + "/pooler-under-test";
+  // copy from the harness directory (under /run), made once per harness or per unit.
+  const std::string copy =
+      options_.own_binary ? dir_ + "/pooler" : harness_.dir() + "/pooler-under-test";
   if (access(copy.c_str(), X_OK) != 0) {
     std::filesystem::copy_file(POOLER_BINARY, copy,
                                std::filesystem::copy_options::overwrite_existing);

@@ -15,6 +15,8 @@ struct UnitOptions {
   int default_pool_size = 5;
   std::string watchdog_sec;                      // replaces WatchdogSec= when not empty
   std::vector<std::string> extra_service_lines;  // appended to [Service]
+  // The unit runs a copy of the binary of its own, which a test may replace (an upgrade).
+  bool own_binary = false;
 };
 
 class PoolerUnit {

@@ -15,76 +15,18 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "pg_cluster.h"
 #include "pooler_process.h"
 #include "pooler_unit.h"
 #include "pq_client.h"
 #include "process_util.h"
+#include "systemd_fixture.h"
 #include "systemd_harness.h"
 
 namespace pooler_test {
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-class SystemdTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    // scripts/test runs as root; a run that cannot start a manager must fail, not pass silently.
-    ASSERT_EQ(geteuid(), 0u) << "the systemd tests need root to run a systemd manager";
-    ASSERT_TRUE(harness().running()) << "systemd harness: " << harness().start_error();
-  }
-  void TearDown() override {
-    if (unit_ && HasFailure()) {
-      std::cerr << "---- journal of " << unit_->service() << " ----\n"
-                << unit_->journal_tail() << "---- status ----\n"
-                << harness().systemctl({"status", unit_->service()}).both() << "---- end ----\n";
-    }
-    unit_.reset();
-  }
-
-  static SystemdHarness& harness() { return SystemdHarness::shared(); }
-  static PgCluster& pg() { return PgCluster::shared(); }
-
-  // Installs NAME.socket/NAME.service for this test (NAME from the test's name).
-  PoolerUnit& install(UnitOptions options = {}) {
-    std::string name =
-        std::string("pooler-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    unit_ = std::make_unique<PoolerUnit>(harness(), pg(), name, std::move(options));
-    return *unit_;
-  }
-  PoolerUnit& unit() { return *unit_; }
-  std::string show(const std::string& prop) { return harness().show(prop, unit_->service()); }
-
-  void start_socket() {
-    CommandResult r = harness().systemctl({"start", unit_->socket()});
-    ASSERT_EQ(r.code, 0) << r.both();
-  }
-  // A client whose login went through; runs one query to make sure.
-  PqClient connected_client() {
-    PqClient client = unit_->connect();
-    EXPECT_TRUE(client.ok()) << client.connect_error();
-    if (client.ok()) {
-      EXPECT_EQ(client.value("SELECT 40 + 2"), "42");
-    }
-    return client;
-  }
-  // The MESSAGE of every journal entry matching `args`, one per line.
-  std::string messages(const std::vector<std::string>& args) {
-    std::string text;
-    for (const JournalEntry& e : harness().journal_entries(args)) {
-      auto it = e.find("MESSAGE");
-      if (it != e.end()) text += it->second + "\n";
-    }
-    return text;
-  }
-
- private:
-  std::unique_ptr<PoolerUnit> unit_;
-};
 
 TEST_F(SystemdTest, FirstClientConnectionStartsTheServiceAndItsQuerySucceeds) {
   install();
@@ -208,6 +150,22 @@ TEST_F(SystemdTest, TenReloadsInARowAllSucceedAndKeepTheClient) {
   EXPECT_EQ(show("NRestarts"), "0");
 }
 
+// systemd gives WATCHDOG_USEC only to the process it started; the old process passes it on.
+TEST_F(SystemdTest, TheNewProcessKeepsFeedingTheWatchdogAfterAReload) {
+  UnitOptions options;
+  options.watchdog_sec = "2s";
+  install(options);
+  start_socket();
+  PqClient client = connected_client();
+  CommandResult reload = harness().systemctl({"reload", unit().service()});
+  ASSERT_EQ(reload.code, 0) << reload.both();
+  const std::string pid = show("MainPID");
+  std::this_thread::sleep_for(5s);  // more than twice WatchdogSec; asserts nothing by itself
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(show("NRestarts"), "0");
+  EXPECT_EQ(client.value("SELECT 1"), "1");
+}
+
 TEST_F(SystemdTest, ReloadWithABrokenConfigFailsAndTheOldProcessKeepsServing) {
   install();
   start_socket();
@@ -250,14 +208,6 @@ TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
                         "configuration reloaded from " + unit().ini_path());
       },
       20s));
-}
-
-// The local port of a libpq connection: the same TCP connection before and after.
-int local_port(PqClient& client) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  getsockname(PQsocket(client.raw()), reinterpret_cast<sockaddr*>(&ss), &len);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
 }
 
 TEST_F(SystemdTest, RestartKeepsIdleClientsOnTheSameConnections) {

@@ -33,6 +33,16 @@ TEST(ConnectionState, RowRoundTrip) {
   EXPECT_EQ(parsed->values, st.values);
 }
 
+TEST(ConnectionState, ProcessSettingsRoundTrip) {
+  ExtraState st;
+  st.kind = ExtraState::Kind::kProcess;
+  st.values = {{"watchdog_usec", "30000000"}};
+  auto parsed = extra_state_from_row(row_from_extra_state(st));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->kind, ExtraState::Kind::kProcess);
+  EXPECT_EQ(parsed->values, st.values);
+}
+
 TEST(ConnectionState, UnknownVersionIsRefusedWithAClearMessage) {
   ExtraState st;
   st.version = kStateVersion + 1;
