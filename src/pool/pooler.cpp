@@ -531,7 +531,7 @@ void Pooler::maintenance() {
   admin_->check_waiting();
   check_restart_ready();
   update_status();
-  if (shutdown_ == Shutdown::kGraceful && notifier_) {
+  if ((shutdown_ == Shutdown::kGraceful || restarting_) && notifier_) {
     notifier_->extend_timeout(std::chrono::seconds(5));  // transactions are still finishing
   }
 }
@@ -1132,9 +1132,10 @@ void Pooler::begin_shutdown(bool fast) {
   if (!fast && fd_store_ && fd_store_->enabled() && !restarting_) {
     // Under systemd with a fd store, SIGTERM is a restart or a stop; the same hand-over
     // serves both: on stop, systemd flushes the store and clients see their sockets close.
+    // Not a shutdown: clients finishing a transaction stay, servers go back to the pool
+    // and waiting clients are served, until everything is at a boundary.
     restarting_ = true;
     restart_began_ = Clock::now();
-    shutdown_ = Shutdown::kGraceful;
     POOLER_LOG(log_, LogLevel::kLog,
                "SIGTERM: handing connections to the systemd fd store at their next boundary");
     suspend_all(true);
