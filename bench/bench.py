@@ -181,8 +181,9 @@ log_disconnections = 0
         return p.pid if p else None
 
     # ---- one pgbench run ---------------------------------------------------------------
-    def pgbench(self, target, wargs, seconds, extra=None):
-        """Runs pgbench against target and returns a dict of figures."""
+    def pgbench(self, target, wargs, seconds, extra=None, during=None):
+        """Runs pgbench against target and returns a dict of figures. `during(target)`, if
+        given, runs halfway through (the reload workload) and returns its wall-clock time."""
         logdir = tempfile.mkdtemp(dir=self.tmp)
         cmd = ["nice", "-n", "5", f"{PGBIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", str(self.ports[target]),
                "-U", USER, "-j", "2", "-T", str(seconds), "-l", "--log-prefix", f"{logdir}/tx"] + wargs + [DB]
@@ -194,7 +195,17 @@ log_disconnections = 0
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.3)
         cpu0 = cpu_seconds(pid) if pid else None
-        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=seconds + 300)
+        event_at = None
+        if during:
+            bench = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+            time.sleep(seconds / 2)
+            event_at = during(target)
+            out_, err_ = bench.communicate(timeout=seconds + 300)
+            r = subprocess.CompletedProcess(cmd, bench.returncode, out_, err_)
+            pid = None  # the process measured is gone: no CPU or syscall figure for this run
+        else:
+            r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=seconds + 300)
         cpu1 = cpu_seconds(pid) if pid else None
         syscalls = None
         if perf:
@@ -223,13 +234,27 @@ log_disconnections = 0
         m = re.search(r"latency average = ([\d.]+) ms", out)
         res["lat_mean_ms"] = float(m.group(1)) if m else None
         lats = []
+        done_us = []  # completion time of each transaction, for the reload gap
         for fn in os.listdir(logdir):
             if fn.startswith("tx"):
                 with open(f"{logdir}/{fn}") as f:
                     for line in f:
                         parts = line.split()
-                        if len(parts) >= 3 and parts[2].isdigit():
+                        if len(parts) >= 6 and parts[2].isdigit():
                             lats.append(int(parts[2]))
+                            done_us.append(int(parts[4]) * 1000000 + int(parts[5]))
+        if event_at is not None and done_us:
+            # Largest pause between two completed transactions, and p99 latency of the
+            # transactions that finished within a second of the hand-over.
+            done_us.sort()
+            res["reload_max_gap_ms"] = max(b - a for a, b in zip(done_us, done_us[1:])) / 1000.0
+            t0, t1 = event_at[0] * 1e6 - 1e6, event_at[1] * 1e6 + 1e6
+            near = sorted(int(l.split()[2]) for fn in os.listdir(logdir) if fn.startswith("tx")
+                          for l in open(f"{logdir}/{fn}")
+                          if len(l.split()) >= 6 and t0 <= int(l.split()[4]) * 1e6 + int(l.split()[5]) <= t1)
+            if near:
+                res["reload_p99_ms"] = near[min(len(near) - 1, int(len(near) * 0.99))] / 1000.0
+            res["reload_s"] = round(event_at[1] - event_at[0], 3)
         if lats:
             lats.sort()
             res["lat_p99_ms"] = lats[min(len(lats) - 1, int(len(lats) * 0.99))] / 1000.0
@@ -240,6 +265,27 @@ log_disconnections = 0
         res["status"] = "ok"
         shutil.rmtree(logdir, ignore_errors=True)
         return res
+
+    def takeover(self, target):
+        """An online restart of target under load: `pooler -R` or PgBouncer's `-R`, same
+        config. The new process replaces the old in self.procs. Returns (start, end) times."""
+        binary = self.args.pooler if target == "pooler" else shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        old = self.procs[target]
+        t0 = time.time()
+        logf = open(f"{self.tmp}/{target}.log", "ab")
+        new = subprocess.Popen(AS_TEST_USER + [binary, "-R", f"{self.tmp}/{target}.ini"],
+                               stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
+        try:
+            old.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            new.kill()
+            raise RuntimeError(f"{target} takeover did not finish; log:\n" + self.tail_log(target))
+        t1 = time.time()
+        if new.poll() is not None:
+            raise RuntimeError(f"{target} -R exited; log:\n" + self.tail_log(target))
+        self.procs[target] = new
+        return (t0, t1)
 
     # ---- workloads -------------------------------------------------------------------------
     def idle_run(self, target, n, seconds):
@@ -297,6 +343,8 @@ log_disconnections = 0
         if not a.quick:
             w.append(("g10000", "10000 idle + 20 active", 10000))
         w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
+        # c20 = pool size: PgBouncer's SUSPEND cannot finish while clients queue for a server.
+        w.append(("r", "takeover (-R) under -S c20", ["-S", "-M", "simple", "-c", "20"]))
         if a.workloads:
             keep = set(a.workloads.split(","))
             w = [x for x in w if x[0] in keep or x[0].rstrip("0123456789") in keep]
@@ -322,6 +370,13 @@ log_disconnections = 0
                         if t == "direct":
                             continue  # PostgreSQL cannot hold thousands of idle backends cheaply
                         res = self.idle_run(t, wargs, a.time)
+                    elif wid == "r":
+                        if t == "direct":
+                            continue  # nothing to restart
+                        try:
+                            res = self.pgbench(t, wargs, a.time, during=self.takeover)
+                        except RuntimeError as e:
+                            res = dict(status="failed", error=str(e)[:200])
                     else:
                         res = self.pgbench(t, wargs, a.time)
                     if wid == "h" and res.get("tps"):
@@ -338,7 +393,8 @@ log_disconnections = 0
         os.makedirs(out, exist_ok=True)
         fields = ["workload", "desc", "target", "rep", "status", "tps", "lat_mean_ms", "lat_p99_ms",
                   "cpu_s_per_1k_tx", "syscalls_per_tx", "rss_kib_per_idle_client", "login_cpu_ms",
-                  "mb_per_s", "transactions", "idle_ok", "idle_failed", "idle_connect_s", "error"]
+                  "mb_per_s", "reload_max_gap_ms", "reload_p99_ms", "reload_s", "transactions", "idle_ok",
+                  "idle_failed", "idle_connect_s", "error"]
         with open(f"{out}/results.csv", "w", newline="") as f:
             wr = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
             wr.writeheader()
@@ -377,7 +433,8 @@ log_disconnections = 0
                     continue
                 ok = [r for r in rs if r.get("status") == "ok"]
                 med = {k: median([r.get(k) for r in ok]) for k in
-                       [m[0] for m in metrics] + ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s"]}
+                       [m[0] for m in metrics] + ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s",
+                                                  "reload_max_gap_ms", "reload_p99_ms"]}
                 extra = []
                 if med["rss_kib_per_idle_client"] is not None:
                     extra.append(f"rss/idle client {med['rss_kib_per_idle_client']:.2f} KiB")
@@ -385,6 +442,9 @@ log_disconnections = 0
                     extra.append(f"login cpu {med['login_cpu_ms']:.2f} ms")
                 if med["mb_per_s"] is not None:
                     extra.append(f"{med['mb_per_s']:.0f} MB/s")
+                if med["reload_max_gap_ms"] is not None:
+                    extra.append(f"takeover: largest gap {med['reload_max_gap_ms']:.1f} ms, "
+                                 f"p99 within 1 s of it {med['reload_p99_ms'] or 0:.1f} ms")
                 if len(ok) < len(rs):
                     extra.append(f"FAILED {len(rs) - len(ok)}/{len(rs)}: {[r for r in rs if r.get('status') != 'ok'][0].get('error', '')[:90]}")
                 status = "ok" if len(ok) == len(rs) else ("failed" if not ok else "partly failed")
@@ -398,7 +458,8 @@ log_disconnections = 0
             chart.append(crow)
             rat = {k: ratio(wid, k) for k, _, _ in metrics}
             extra = []
-            for k, label in (("rss_kib_per_idle_client", "rss"), ("login_cpu_ms", "login cpu")):
+            for k, label in (("rss_kib_per_idle_client", "rss"), ("login_cpu_ms", "login cpu"),
+                             ("reload_max_gap_ms", "takeover gap")):
                 v = ratio(wid, k)
                 if v is not None:
                     extra.append(f"{label} {v:.2f}x")
@@ -419,7 +480,7 @@ log_disconnections = 0
         with open(f"{out}/table.txt", "w") as f:
             f.write(table + "\n")
         sfields = ["workload", "desc", "target", "status", "reps"] + [m[0] for m in metrics] + \
-                  ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s"]
+                  ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s", "reload_max_gap_ms", "reload_p99_ms"]
         with open(f"{out}/summary.csv", "w", newline="") as f:
             wr = csv.DictWriter(f, fieldnames=sfields, extrasaction="ignore")
             wr.writeheader()

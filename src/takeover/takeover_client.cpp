@@ -87,6 +87,7 @@ Result<void> TakeoverClient::receive_batch() {
 
 Result<size_t> TakeoverClient::release_batch() {
   if (!released_once_) maybe_abort_at("shutdown");  // the last moment the old one resumes all
+  if (released_once_) maybe_abort_at("rolling");    // serving already, the rest still moving
   released_once_ = true;
   if (auto r = simple_query("RELEASE FDS;", Rows::kNone); !r) return r.error();
   // "RELEASE <n>": n connections are still busy in the old process.

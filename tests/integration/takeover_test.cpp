@@ -114,6 +114,29 @@ TEST_F(Takeover, ATransactionStillOpenAtTakeoverTimeoutGetsACleanErrorAndOthersM
   EXPECT_NE(std::string::npos, read_file(new_log()).find("still busy in the old process"));
 }
 
+// Past the first batch the new process owns what it received; if it dies then, the old
+// one resumes its listeners and the connections it still held.
+TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {
+  start_pooler();
+  PqClient idle = connect();
+  PqClient in_tx = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  in_tx.exec("BEGIN");
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=rolling"});
+  int status = wait_for_exit(pid, 30s);
+  new_pid_ = -1;
+  ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
+  EXPECT_TRUE(poll_until([&] {
+    return pooler().log().find("resuming normal operation") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ("2", in_tx.value("SELECT 2"));
+  in_tx.exec("COMMIT");
+  PqClient fresh = connect();
+  EXPECT_EQ("3", fresh.value("SELECT 3"));
+  // It had moved, so it went with the new process: closed, not hanging.
+  EXPECT_NE("no error", idle.expect_error("SELECT 4"));
+}
+
 TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
   PoolerOptions options;
   options.default_pool_size = 1;
