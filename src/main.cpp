@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/crypto.h"
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/log.h"
@@ -188,6 +189,10 @@ int main(int argc, char** argv) {
     std::optional<pooler::takeover::TakeoverClient> takeover_client;
     bool taking_over = false;
     if (takeover) {
+      // OpenSSL's first use reads its config and seeds its generator, a few ms: done now,
+      // before the old process holds anyone for us.
+      uint8_t warm_up;
+      pooler::auth::secure_random(&warm_up, 1);
       takeover_client.emplace(log, config.settings);
       auto got = takeover_client->receive_sockets();
       if (!got) return fail_daemon(1, got.error().message);

@@ -233,6 +233,13 @@ void Pool::server_idle(ServerConnection* server) {
     pooler_.notify_server_state_changed();
     return;
   }
+  // More servers than the pool may have (a smaller pool_size after a reload, or servers
+  // from a takeover beside our own): with nobody waiting, this one goes.
+  if (waiting_clients_.empty() && server_count() >= pool_size() + reserve_size()) {
+    pooler_.close_server(server, "pool is over pool_size");
+    pooler_.notify_server_state_changed();
+    return;
+  }
   idle_servers_.push_back(server);
   if (!welcome_clients_.empty()) {
     welcome_clients_.for_each_safe([&](ClientConnection* c) { c->send_welcome(); });

@@ -877,19 +877,10 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
       linked->second->adopt_link(client);
     }
   }
+  for (auto& [fd, s] : servers_by_old_fd) slot_write(*s);
+  // Waiting clients get an idle one at once; one the pool has no room for is closed.
   for (auto& [fd, s] : servers_by_old_fd) {
-    if (s->state() == ServerConnection::State::kLinked) continue;
-    // A smaller pool_size in the new config, or servers we opened ourselves while a
-    // rolling hand-over was under way: what the pool does not need is closed.
-    if (s->pool().server_count() >= s->pool().pool_size()) {
-      close_server(s, "not needed after takeover: pool is full");
-      s = nullptr;
-      continue;
-    }
-    s->pool().server_idle(s);  // waiting clients get it at once
-  }
-  for (auto& [fd, s] : servers_by_old_fd) {
-    if (s) slot_write(*s);
+    if (s->state() != ServerConnection::State::kLinked) s->pool().server_idle(s);
   }
   for (auto& [fd, c] : clients_by_old_fd) slot_write(*c);
   POOLER_LOG(log_, LogLevel::kLog, "takeover: adopted %zu clients and %zu servers (%zu dropped)",

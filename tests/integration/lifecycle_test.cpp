@@ -57,6 +57,8 @@ TEST_F(Pidfile, AStalePidfileIsReplaced) {
   start_pooler();
   std::string ini = pooler().ini_path();
   std::string path = pooler().dir() + "/pooler.pid";
+  // Written once ready, a moment after the listeners accept.
+  ASSERT_TRUE(poll_until([&] { return access(path.c_str(), F_OK) == 0; }));
   pooler().send_signal(SIGKILL);  // leaves its pidfile behind, naming a dead process
   ASSERT_TRUE(pooler().exits_within(15s));
   ASSERT_EQ(0, access(path.c_str(), F_OK));
