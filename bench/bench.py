@@ -295,15 +295,10 @@ log_disconnections = 0
         return (t0, t1)
 
     # ---- workloads -------------------------------------------------------------------------
-    def idle_run(self, target, n, seconds):
-        """(g): restart the target fresh, open n idle clients, then 20 active pgbench clients."""
-        self.stop_pooler(target)
-        self.start_pooler(target)
-        self.pgbench(target, ["-S", "-c", "20"], 1)  # fills the server pool
-        pid = self.pid(target)
-        rss0, cpu0 = rss_kib(pid), cpu_seconds(pid)
+    def open_idle_clients(self, target, n):
+        """n logged-in idle clients held by the idle_clients helper: (helper, ok, failed), or
+        (None, 0, error text). Close the helper's stdin to let them go."""
         conninfo = f"host=127.0.0.1 port={self.ports[target]} user={USER} dbname={DB} password={PASSWORD}"
-        t0 = time.time()
         helper = subprocess.Popen([self.args.idle_helper, conninfo, str(n)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready = None
@@ -316,8 +311,36 @@ log_disconnections = 0
         if not ready or ready[0] != "ready":
             helper.kill()
             helper.wait()
-            return dict(status="failed", error=f"idle helper: {helper.stderr.read().strip()[:200]}")
-        ok, failed = int(ready[1]), int(ready[2])
+            return None, 0, helper.stderr.read().strip()[:200]
+        return helper, int(ready[1]), int(ready[2])
+
+    def takeover_run(self, target, wargs, idle, seconds):
+        """(r): pgbench with `idle` idle clients beside it; the takeover runs halfway."""
+        helper, ok, failed = self.open_idle_clients(target, idle)
+        if helper is None:
+            return dict(status="failed", error=f"idle helper: {failed}")
+        try:
+            res = self.pgbench(target, wargs, seconds, dict(idle_ok=ok, idle_failed=failed),
+                               during=self.takeover)
+        except RuntimeError as e:
+            res = dict(status="failed", error=str(e)[:200])
+        helper.stdin.close()
+        helper.wait(timeout=120)
+        if failed:
+            res.update(status="failed", error=f"{failed} of {idle} idle logins failed")
+        return res
+
+    def idle_run(self, target, n, seconds):
+        """(g): restart the target fresh, open n idle clients, then 20 active pgbench clients."""
+        self.stop_pooler(target)
+        self.start_pooler(target)
+        self.pgbench(target, ["-S", "-c", "20"], 1)  # fills the server pool
+        pid = self.pid(target)
+        rss0, cpu0 = rss_kib(pid), cpu_seconds(pid)
+        t0 = time.time()
+        helper, ok, failed = self.open_idle_clients(target, n)
+        if helper is None:
+            return dict(status="failed", error=f"idle helper: {failed}")
         connect_s = time.time() - t0
         time.sleep(0.5)
         rss1, cpu1 = rss_kib(pid), cpu_seconds(pid)
@@ -351,7 +374,8 @@ log_disconnections = 0
             w.append(("g10000", "10000 idle + 20 active", 10000))
         w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
         # c20 = pool size: PgBouncer's SUSPEND cannot finish while clients queue for a server.
-        w.append(("r", "takeover (-R) under -S c20", ["-S", "-M", "simple", "-c", "20"]))
+        idle = 100 if a.quick else 1000
+        w.append(("r", f"takeover (-R): -S c20 + {idle} idle", ["-S", "-M", "simple", "-c", "20"]))
         if a.workloads:
             keep = set(a.workloads.split(","))
             w = [x for x in w if x[0] in keep or x[0].rstrip("0123456789") in keep]
@@ -380,10 +404,7 @@ log_disconnections = 0
                     elif wid == "r":
                         if t == "direct":
                             continue  # nothing to restart
-                        try:
-                            res = self.pgbench(t, wargs, a.time, during=self.takeover)
-                        except RuntimeError as e:
-                            res = dict(status="failed", error=str(e)[:200])
+                        res = self.takeover_run(t, wargs, 100 if a.quick else 1000, a.time)
                     else:
                         res = self.pgbench(t, wargs, a.time)
                     if wid == "h" and res.get("tps"):

@@ -317,7 +317,9 @@ void AdminConsole::show_fds(ClientConnection& client) {
     pooler_.close_client(&client, "takeover peer stopped reading");
     return;
   }
-  auto r = takeover::send_show_fds(client.fd(), records, timeout_ms);
+  // A rolling peer is pooler, which takes many fds per message; PgBouncer takes one.
+  auto r = takeover::send_show_fds(client.fd(), records, timeout_ms,
+                                   pooler_.rolling_handover() ? takeover::kMaxFdsPerMessage : 1);
   if (!r) {
     POOLER_LOG(pooler_.log(), LogLevel::kWarning, "%s", r.error().message.c_str());
     pooler_.close_client(&client, "SHOW FDS failed");

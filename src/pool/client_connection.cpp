@@ -511,6 +511,7 @@ bool ClientConnection::reading_allowed() const {
   // SUSPEND: clients' new bytes wait in the kernel, where they travel with the socket.
   // A client inside a transaction must still be read, or the transaction never ends.
   if (!pooler_.suspended() || is_admin_) return true;
+  if (pooler_.rolling_handover() && !pooler_.rolling_parks_idle_clients()) return true;
   if (state_ == State::kStartup || state_ == State::kAuth) return true;
   // Transaction pooling: a linked client is mid-transaction by definition. Session pooling:
   // only until its server is back at a boundary.

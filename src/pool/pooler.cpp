@@ -586,6 +586,7 @@ void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   if (!suspend && rolling_) {
     // The new process is gone before adopting them: what was frozen is ours again.
     rolling_ = false;
+    rolling_parking_ = false;
     listeners_handed_ = false;
     clients_.for_each_safe([&](ClientConnection* c) { c->handed_over_ = false; });
     servers_.for_each_safe([&](ServerConnection* s) {
@@ -937,8 +938,10 @@ void Pooler::let_go(ServerConnection* s) {
 }
 
 void Pooler::begin_rolling_handover(ClientConnection* by) {
-  suspend_all(true, by);
   rolling_ = true;
+  rolling_parking_ = false;
+  rolling_polls_ = 0;
+  suspend_all(true, by);
   POOLER_LOG(log_, LogLevel::kLog,
              "takeover: rolling hand-over, each connection moves at its next idle moment");
 }
@@ -954,16 +957,27 @@ bool Pooler::can_move_now(const ClientConnection& c) const {
 }
 
 std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
+  // A bounded batch keeps each exchange short: we block while sending it, and the clients
+  // in it wait until the peer has adopted them.
+  constexpr size_t kMaxBatch = 128;
+  constexpr int kPollsBeforeParking = 10;
   std::vector<takeover::ConnectionRecord> out;
   if (!listeners_handed_) {
     out = listener_records();
     listeners_handed_ = true;
+  }
+  if (++rolling_polls_ > kPollsBeforeParking && !rolling_parking_) {
+    rolling_parking_ = true;
+    clients_.for_each_safe([&](ClientConnection* c) {
+      if (!c->reading_allowed()) c->stop_reading();
+    });
   }
   auto freeze = [](Connection& conn) {
     conn.handed_over_ = true;
     conn.stop_reading();  // bytes that arrive now are the new process's to read
   };
   for (ClientConnection* c : clients_) {
+    if (out.size() >= kMaxBatch) return out;
     if (!can_move_now(*c)) continue;
     freeze(*c);
     out.push_back(client_record(*c));
@@ -973,6 +987,7 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
     }
   }
   for (ServerConnection* s : servers_) {
+    if (out.size() >= kMaxBatch) return out;
     if (s->handed_over_ || s->closing() || s->state() != ServerConnection::State::kIdle ||
         s->has_pending_output() || s->ready_ != 0 || !s->in_.empty()) {
       continue;

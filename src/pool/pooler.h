@@ -111,6 +111,10 @@ class Pooler {
   // in flight, while the busy ones are still served here.
   void begin_rolling_handover(ClientConnection* by);
   bool rolling_handover() const { return rolling_; }
+  // Rolling: clients between transactions are first read as usual (each moves when a poll
+  // finds it idle, and waits for nothing before that); after a few polls the rest are
+  // held at their next boundary, so a client that is always busy moves too.
+  bool rolling_parks_idle_clients() const { return rolling_ && rolling_parking_; }
   // Freezes what can move now (and the listeners, the first time) and returns their
   // SHOW FDS records. They stay ours until release_handed() or a resume.
   std::vector<takeover::ConnectionRecord> hand_over_movable();
@@ -220,6 +224,8 @@ class Pooler {
   bool exiting_for_takeover_ = false;
   bool rolling_ = false;           // SUSPEND ROLLING from a pooler peer
   bool listeners_handed_ = false;  // rolling: the listeners went with the first batch
+  bool rolling_parking_ = false;
+  int rolling_polls_ = 0;
   bool can_move_now(const ClientConnection& c) const;
   std::vector<takeover::ConnectionRecord> listener_records() const;
   // Forget a connection the new process owns now: plain close(), no shutdown(), no fd

@@ -43,7 +43,8 @@ void RollingTakeover::tick() {
     return;
   }
   auto batch = client_.receive_batch();
-  if (batch && !client_.records().empty()) {
+  const bool got_some = batch && !client_.records().empty();
+  if (got_some) {
     auto adopted = pooler_.adopt(std::move(client_.records()), std::move(client_.sockets()),
                                  client_.extra_state());
     if (!adopted) batch = adopted.error();
@@ -57,7 +58,8 @@ void RollingTakeover::tick() {
     return;
   }
   still_busy_ = busy.value();
-  timer_.add(kPollInterval);
+  // Batches are bounded: after a full one, ask again as soon as our clients had a turn.
+  timer_.add(got_some ? std::chrono::microseconds(1) : kPollInterval);
 }
 
 void RollingTakeover::finish() {

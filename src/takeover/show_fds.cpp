@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,22 +13,24 @@
 namespace pooler::takeover {
 
 namespace {
-Result<void> send_all(int sock, std::string_view bytes, int fd_to_pass, int timeout_ms) {
-  bool fd_sent = fd_to_pass < 0;
+// Sends `bytes`, the fds riding with their first byte.
+Result<void> send_all(int sock, std::string_view bytes, const std::vector<int>& fds,
+                      int timeout_ms) {
+  bool fd_sent = fds.empty();
   while (!bytes.empty()) {
     msghdr msg{};
     iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
     if (!fd_sent) {
       msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
       cmsghdr* c = CMSG_FIRSTHDR(&msg);
       c->cmsg_level = SOL_SOCKET;
       c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
     }
     ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
     if (n > 0) {
@@ -47,7 +50,9 @@ Result<void> send_all(int sock, std::string_view bytes, int fd_to_pass, int time
 }
 }  // namespace
 
-Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms) {
+Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms,
+                           size_t rows_per_message) {
+  rows_per_message = std::clamp<size_t>(rows_per_message, 1, kMaxFdsPerMessage);
   std::string head;
   std::vector<protocol::Column> columns;
   for (size_t i = 0; i < std::size(kShowFdsColumns); ++i) {
@@ -58,21 +63,27 @@ Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& record
     columns.push_back({kShowFdsColumns[i], oid, -1});
   }
   protocol::append_row_description(head, columns);
-  if (auto r = send_all(sock, head, -1, timeout_ms); !r) return r;
-  for (const ConnectionRecord& record : records) {
-    auto values = row_from_record(record);
+  if (auto r = send_all(sock, head, {}, timeout_ms); !r) return r;
+  std::string rows;
+  std::vector<int> fds;
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto values = row_from_record(records[i]);
     std::vector<std::optional<std::string_view>> views;
     for (const auto& v : values) {
       views.push_back(v ? std::optional<std::string_view>(*v) : std::nullopt);
     }
-    std::string row;
-    protocol::append_data_row(row, views);
-    if (auto r = send_all(sock, row, record.fd, timeout_ms); !r) return r;
+    protocol::append_data_row(rows, views);
+    fds.push_back(records[i].fd);
+    if (fds.size() == rows_per_message || i + 1 == records.size()) {
+      if (auto r = send_all(sock, rows, fds, timeout_ms); !r) return r;
+      rows.clear();
+      fds.clear();
+    }
   }
   std::string tail;
   protocol::append_command_complete(tail, "SHOW");
   protocol::append_ready_for_query(tail, 'I');
-  return send_all(sock, tail, -1, timeout_ms);
+  return send_all(sock, tail, {}, timeout_ms);
 }
 
 bool peer_has_our_uid(int sock) {

@@ -6,11 +6,15 @@
 
 namespace pooler::takeover {
 
-// The old side of a takeover: writes the SHOW FDS result on `sock`, each DataRow sent
-// with sendmsg() carrying its socket as SCM_RIGHTS, then CommandComplete and
-// ReadyForQuery. Blocks (bounded by `timeout_ms` per write) because the process is
-// suspended anyway and the order of bytes and fds must not interleave with anything else.
-Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms);
+// The old side of a takeover: writes the SHOW FDS result on `sock`, the DataRows sent
+// with sendmsg() carrying their sockets as SCM_RIGHTS, in the same order, then
+// CommandComplete and ReadyForQuery. PgBouncer expects one row and one fd per message
+// (rows_per_message = 1); a pooler peer takes up to kMaxFdsPerMessage at once. Blocks
+// (bounded by `timeout_ms` per write): the order of bytes and fds must not interleave
+// with anything else.
+inline constexpr size_t kMaxFdsPerMessage = 16;  // the receiver's control buffer holds 16
+Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms,
+                           size_t rows_per_message = 1);
 
 // True if the peer of a Unix socket runs with our own effective uid (SO_PEERCRED).
 bool peer_has_our_uid(int sock);

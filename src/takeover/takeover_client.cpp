@@ -218,8 +218,11 @@ Result<void> TakeoverClient::simple_query(const std::string& sql, Rows rows) {
       int fd = pending_fds_.front();
       pending_fds_.erase(pending_fds_.begin());
       const ConnectionRecord& r = *parsed.record;
-      POOLER_LOG(log_, LogLevel::kLog, "got %s socket: %s:%d%s%s", task_name(r.task),
-                 r.addr.c_str(), r.port, r.database.empty() ? "" : " ",
+      // Listeners at LOG, as PgBouncer; a line per client would be thousands (-v shows them).
+      POOLER_LOG(log_,
+                 r.task == ConnectionRecord::Task::kListener ? LogLevel::kLog : LogLevel::kDebug,
+                 "got %s socket: %s:%d%s%s", task_name(r.task), r.addr.c_str(), r.port,
+                 r.database.empty() ? "" : " ",
                  r.database.empty() ? "" : (r.database + "/" + r.user).c_str());
       records_.push_back(std::move(*parsed.record));
       sockets_.emplace_back(fd);

@@ -147,7 +147,7 @@ class UnderLoadTest : public SystemdTest {
     for (int i = 0; i < 3; ++i) {
       for (const char* line :
            {"Login OK, sending SUSPEND", "SUSPEND finished, sending SHOW FDS", "got pooler socket",
-            "got client socket", "sending SHUTDOWN", "waiting for old pidfile to go away",
+            "takeover: adopted", "sending SHUTDOWN", "waiting for old pidfile to go away",
             "old process killed, resuming work"}) {
         size_t at = log.find(line, pos);
         ASSERT_NE(at, std::string::npos)
