@@ -408,6 +408,7 @@ void ClientConnection::auth_failed() {
 }
 
 void ClientConnection::auth_succeeded() {
+  pooler_.login_done(this);
   const config::Settings& s = pooler_.settings();
   if (is_admin_) {
     if (takeover_peer_ || listed(s.admin_users, user_name_)) {

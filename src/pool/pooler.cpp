@@ -336,6 +336,7 @@ void Pooler::accept_client(Socket socket, bool from_unix) {
   if (shutdown_ != Shutdown::kNone) return;  // Socket closes it
   auto* client = new ClientConnection(*this, std::move(socket), from_unix);
   clients_.push_back(client);
+  logging_in_.push_back(client);
 }
 
 ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, std::string* error) {
@@ -386,6 +387,7 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
       close_server(server, "client disconnected while server was not idle");
     }
   }
+  logging_in_.remove(client);
   if (client->pool_) client->pool_->forget_client(client);
   if (client->has_cancel_key_) client->pooler_.cancel_keys().erase(client->cancel_key_);
   if (client->counted_) client_counted(false);
@@ -519,10 +521,8 @@ void Pooler::maintenance() {
   const config::Settings& s = config_.settings;
   if (s.client_login_timeout.count() > 0) {
     const auto limit = std::chrono::duration_cast<Clock::duration>(s.client_login_timeout);
-    clients_.for_each_safe([&](ClientConnection* c) {
-      if ((c->state_ == ClientConnection::State::kStartup ||
-           c->state_ == ClientConnection::State::kAuth) &&
-          now - c->connect_time() > limit) {
+    logging_in_.for_each_safe([&](ClientConnection* c) {
+      if (now - c->connect_time() > limit) {
         c->fatal(sqlstate::kProtocolViolation, "client_login_timeout");
       }
     });
@@ -907,6 +907,7 @@ void Pooler::let_go(ClientConnection* c) {
     s->client_ = nullptr;  // it moved with its client; let go on its own
     c->server_ = nullptr;
   }
+  logging_in_.remove(c);
   if (c->pool_) c->pool_->forget_client(c);
   if (c->has_cancel_key_) cancel_keys_.erase(c->cancel_key_);
   if (c->counted_) client_counted(false);

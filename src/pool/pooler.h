@@ -154,6 +154,8 @@ class Pooler {
 
   // Connections.
   void accept_client(Socket socket, bool from_unix);
+  // Authenticated: no longer subject to client_login_timeout.
+  void login_done(ClientConnection* client) { logging_in_.remove(client); }
   // A server connection with its connect started; the pool lists it, then start_connect().
   ServerConnection* open_server(Pool& pool, bool* in_progress, std::string* error);
   void close_client(ClientConnection* client, const char* reason);
@@ -214,6 +216,9 @@ class Pooler {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Pool>> pools_;
   IntrusiveList<ClientConnection, &ClientConnection::all_node> clients_;
   IntrusiveList<ServerConnection, &ServerConnection::all_node> servers_;
+  // Accepted and not yet authenticated, oldest first (pool_node is free until then): the
+  // login timeout looks only here, so idle clients cost nothing per tick.
+  IntrusiveList<ClientConnection, &ClientConnection::pool_node> logging_in_;
   std::vector<std::unique_ptr<Connection>> graveyard_;
   std::vector<std::unique_ptr<Connection>> cancel_forwards_;
   int client_count_ = 0;

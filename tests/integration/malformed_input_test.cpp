@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pooler_test.h"
@@ -223,6 +224,35 @@ TEST_F(MalformedInput, SslAndGssEncRequestsAreDeclinedAndLoginProceeds) {
   while ((m = raw.next()) && m->type != 'Z') authenticated = authenticated || m->type == 'R';
   ASSERT_TRUE(m.has_value()) << "no ReadyForQuery";
   EXPECT_TRUE(authenticated);
+}
+
+// client_login_timeout: a connection that never finishes its login is closed with an
+// error; a logged-in idle client is not touched by it.
+class LoginTimeout : public PoolerTest {};
+
+TEST_F(LoginTimeout, ALoginThatNeverFinishesIsClosedAndIdleClientsStay) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"client_login_timeout = 1"};
+  start_pooler(options);
+  PqClient idle = connect();
+  ASSERT_EQ("1", idle.value("SELECT 1"));
+  RawConnection silent(pooler().port());
+  ASSERT_TRUE(silent.connected());
+  RawConnection half(pooler().port());
+  ASSERT_TRUE(half.connected());
+  ASSERT_TRUE(half.send_bytes(startup_packet(true).substr(0, 6)));  // a startup cut short
+
+  for (RawConnection* raw : {&silent, &half}) {
+    auto msg = raw->next(std::chrono::seconds(20));
+    ASSERT_TRUE(msg.has_value()) << "no error before the close";
+    ASSERT_EQ('E', msg->type);
+    auto fields = error_fields(msg->body);
+    EXPECT_EQ("FATAL", fields['S']);
+    EXPECT_EQ("client_login_timeout", fields['M']);
+    EXPECT_TRUE(raw->closed_by_peer());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the timeout
+  EXPECT_EQ("2", idle.value("SELECT 2"));
 }
 
 }  // namespace
