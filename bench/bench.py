@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -26,6 +27,9 @@ TEST_USER = "pooler-test"
 AS_TEST_USER = ["setpriv", "--reuid", TEST_USER, "--regid", TEST_USER, "--init-groups"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGETS = ["direct", "pooler", "pgbouncer"]
+# pooler with its systemd fd store and crash-safe state on (workload s): the notify socket is
+# a stand-in that takes every stored fd and closes it, as far as pooler can tell systemd.
+STORE_TARGET = "pooler-store"
 # Bytes of one `SELECT generate_series(1,100000)` result on the wire: a DataRow per row
 # ('D', int32 length, int16 column count, int32 value length, the digits), plus the
 # RowDescription and CommandComplete around it.
@@ -81,7 +85,9 @@ class Bench:
         tu = pwd.getpwnam(TEST_USER)
         os.chown(self.tmp, tu.pw_uid, tu.pw_gid)
         self.pg_port, self.pooler_port, self.pgb_port = free_port(), free_port(), free_port()
-        self.ports = {"direct": self.pg_port, "pooler": self.pooler_port, "pgbouncer": self.pgb_port}
+        self.ports = {"direct": self.pg_port, "pooler": self.pooler_port, "pgbouncer": self.pgb_port,
+                      STORE_TARGET: free_port()}
+        self.notify = None  # the stand-in for systemd's notify socket (workload s)
         self.perf = perf_works() and not args.no_perf
         self.env = dict(os.environ, PGPASSWORD=PASSWORD)
         self.pg_started = False
@@ -128,17 +134,50 @@ log_disconnections = 0
 """
         with open(f"{self.tmp}/pooler.ini", "w") as f:
             f.write(common.format(section="pooler", port=self.pooler_port))
+        with open(f"{self.tmp}/{STORE_TARGET}.ini", "w") as f:
+            f.write(common.format(section="pooler", port=self.ports[STORE_TARGET]))
         with open(f"{self.tmp}/pgbouncer.ini", "w") as f:
             f.write(common.format(section="pgbouncer", port=self.pgb_port))
         tu = pwd.getpwnam(TEST_USER)
-        for n in ("userlist.txt", "pooler.ini", "pgbouncer.ini"):
+        for n in ("userlist.txt", "pooler.ini", "pgbouncer.ini", f"{STORE_TARGET}.ini"):
             os.chown(f"{self.tmp}/{n}", tu.pw_uid, tu.pw_gid)
 
+    def start_notify_sink(self):
+        """A datagram socket that takes sd_notify messages and the fds they carry, and drops
+        them: enough for pooler to keep its fd store and state as under systemd."""
+        path = f"{self.tmp}/notify.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        os.chmod(path, 0o777)
+        sock.settimeout(0.5)
+        self.notify = sock
+
+        def drain():
+            fd_size = socket.CMSG_SPACE(16 * 4)
+            while self.notify is not None:
+                try:
+                    _, anc, _, _ = sock.recvmsg(4096, fd_size)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                for level, kind, data in anc:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        for i in range(0, len(data) - len(data) % 4, 4):
+                            os.close(int.from_bytes(data[i:i + 4], sys.byteorder))
+
+        threading.Thread(target=drain, daemon=True).start()
+        return path
+
     def start_pooler(self, name):
-        binary = self.args.pooler if name == "pooler" else shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        binary = self.args.pooler if name.startswith("pooler") else shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        env = None
+        if name == STORE_TARGET:
+            env = dict(os.environ, NOTIFY_SOCKET=self.notify.getsockname() if self.notify else
+                       self.start_notify_sink(), POOLER_FD_STORE_MAX="20000")
         logf = open(f"{self.tmp}/{name}.log", "ab")
         p = subprocess.Popen(AS_TEST_USER + [binary, f"{self.tmp}/{name}.ini"],
-                             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+                             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, env=env)
         logf.close()
         self.procs[name] = p
         for _ in range(100):
@@ -171,6 +210,9 @@ log_disconnections = 0
     def cleanup(self):
         for name in list(self.procs):
             self.stop_pooler(name)
+        if self.notify is not None:
+            sock, self.notify = self.notify, None
+            sock.close()
         if self.pg_started:
             subprocess.run(AS_TEST_USER + [f"{PGBIN}/pg_ctl", "-D", f"{self.tmp}/data", "-m", "fast", "stop"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -373,6 +415,8 @@ log_disconnections = 0
         if not a.quick:
             w.append(("g10000", "10000 idle + 20 active", 10000))
         w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
+        # The cost of keeping the fd store and the crash-safe state exact at every boundary.
+        w.append(("s", "a with fd store + state on", ["-S", "-M", "simple", "-c", "50"]))
         # c20 = pool size: PgBouncer's SUSPEND cannot finish while clients queue for a server.
         idle = 100 if a.quick else 1000
         w.append(("r", f"takeover (-R): -S c20 + {idle} idle", ["-S", "-M", "simple", "-c", "20"]))
@@ -394,8 +438,12 @@ log_disconnections = 0
             self.pgbench(t, ["-S", "-c", "20"], a.warmup)
         for wi, (wid, desc, wargs) in enumerate(self.workloads()):
             reps = 1 if wid == "g10000" else a.reps
+            targets = ["pooler", STORE_TARGET] if wid == "s" else TARGETS
+            if wid == "s" and STORE_TARGET not in self.procs:
+                self.start_pooler(STORE_TARGET)
+                self.pgbench(STORE_TARGET, ["-S", "-c", "20"], a.warmup)
             for rep in range(reps):
-                order = list(TARGETS) if (wi + rep) % 2 == 0 else list(reversed(TARGETS))
+                order = list(targets) if (wi + rep) % 2 == 0 else list(reversed(targets))
                 for t in order:
                     if isinstance(wargs, int):
                         if t == "direct":
@@ -455,10 +503,11 @@ log_disconnections = 0
         chart = []
         for wid in wids:
             crow = [wid]
-            for t in TARGETS:
+            for t in TARGETS + [STORE_TARGET]:
                 rs = get(wid, t)
                 if not rs:
-                    crow.append("-")
+                    if t in TARGETS:
+                        crow.append("-")
                     continue
                 ok = [r for r in rs if r.get("status") == "ok"]
                 med = {k: median([r.get(k) for r in ok]) for k in
@@ -484,10 +533,17 @@ log_disconnections = 0
                              " ".join(f"{fmt(med[k], f):>12}" for k, _, f in metrics) + "  " + "; ".join(extra))
                 summary.append(dict(workload=wid, desc=descs[wid], target=t, status=status, reps=len(rs),
                                     **{k: (round(v, 6) if v is not None else None) for k, v in med.items()}))
-                crow.append(f"{med['tps']:.1f}" if med["tps"] else "-")
+                if t in TARGETS:
+                    crow.append(f"{med['tps']:.1f}" if med["tps"] else "-")
             chart.append(crow)
             rat = {k: ratio(wid, k) for k, _, _ in metrics}
             extra = []
+            if wid == "s":
+                rat = {k: ratio(wid, k, STORE_TARGET, "pooler") for k, _, _ in metrics}
+                on = median([r.get("cpu_s_per_1k_tx") for r in get(wid, STORE_TARGET) if r.get("status") == "ok"])
+                off = median([r.get("cpu_s_per_1k_tx") for r in get(wid, "pooler") if r.get("status") == "ok"])
+                if on is not None and off is not None:
+                    extra.append(f"state cost {(on - off) * 1000:+.1f} us/tx (store on/off row)")
             for k, label in (("rss_kib_per_idle_client", "rss"), ("login_cpu_ms", "login cpu"),
                              ("reload_max_gap_ms", "takeover gap")):
                 v = ratio(wid, k)
@@ -501,7 +557,7 @@ log_disconnections = 0
                     d = ratio(wid, "tps", "pgbouncer", "direct")
                     if d is not None:
                         extra.append(f"pgbouncer/direct tps {d:.2f}x")
-                lines.append(f"{'':34} {'pooler/pgb':10} " +
+                lines.append(f"{'':34} {'on/off' if wid == 's' else 'pooler/pgb':10} " +
                              " ".join(f"{fmt(rat[k], '{:.2f}x'):>12}" for k, _, _ in metrics) + "  " + "; ".join(extra))
                 summary.append(dict(workload=wid, desc=descs[wid], target="ratio pooler/pgbouncer (median of per-rep)",
                                     **{k: (round(v, 4) if v is not None else None) for k, v in rat.items()}))
