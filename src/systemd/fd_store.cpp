@@ -37,7 +37,9 @@ bool FdStore::store(int fd, const std::string& name) {
     return false;
   }
   std::string msg = "FDSTORE=1\nFDNAME=" + name;
-  if (sd_pid_notify_with_fds(0, 0, msg.c_str(), &fd, 1) <= 0) {
+  const bool sent = socket_.valid() ? socket_.send(msg, &fd, 1)
+                                    : sd_pid_notify_with_fds(0, 0, msg.c_str(), &fd, 1) > 0;
+  if (!sent) {
     ++refused_;
     return false;
   }
@@ -48,7 +50,7 @@ bool FdStore::store(int fd, const std::string& name) {
 void FdStore::remove(const std::string& name) {
   if (!enabled() || name.empty()) return;
   std::string msg = "FDSTOREREMOVE=1\nFDNAME=" + name;
-  sd_notify(0, msg.c_str());
+  if (!socket_.send(msg)) sd_notify(0, msg.c_str());
   if (stored_ > 0) --stored_;
   if (stored_ < max_) full_logged_ = false;
 }

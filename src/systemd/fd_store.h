@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "systemd/notify_socket.h"
 
 namespace pooler::systemd {
 
@@ -28,6 +29,7 @@ class FdStore {
 
  private:
   Logger& log_;
+  NotifySocket socket_;
   size_t max_ = 0;
   size_t stored_ = 0;
   size_t refused_ = 0;

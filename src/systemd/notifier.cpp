@@ -18,7 +18,8 @@ Notifier::Notifier() {
 }
 
 void Notifier::send(const std::string& message) {
-  if (enabled_) sd_notify(0, message.c_str());
+  if (!enabled_) return;
+  if (!socket_.send(message)) sd_notify(0, message.c_str());  // e.g. a vsock: address
 }
 
 void Notifier::ready() {

@@ -2,6 +2,8 @@
 #include <chrono>
 #include <string>
 
+#include "systemd/notify_socket.h"
+
 namespace pooler::systemd {
 
 // Talks to the service manager over $NOTIFY_SOCKET (sd_notify). Every call is a no-op
@@ -31,6 +33,7 @@ class Notifier {
 
  private:
   void send(const std::string& message);
+  NotifySocket socket_;
   bool enabled_ = false;
   std::chrono::microseconds watchdog_interval_{0};
   std::string last_status_;
