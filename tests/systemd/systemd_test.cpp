@@ -482,6 +482,35 @@ TEST_F(SystemdTest, CrashKeepsIdleClientsAndClosesBusyOnes) {
       << show("StatusText");
 }
 
+// The cancel key a client got before the crash still cancels its query afterwards: the
+// next instance adopted the key with the client.
+TEST_F(SystemdTest, ACancelKeyFromBeforeACrashStillCancelsAfterRecovery) {
+  install();
+  start_socket();
+  PqClient client = connected_client();
+  PGcancel* cancel = PQgetCancel(client.raw());  // holds the key from the login
+  ASSERT_NE(nullptr, cancel);
+  CommandResult kill = harness().systemctl({"kill", "-s", "KILL", unit().service()});
+  ASSERT_EQ(kill.code, 0) << kill.both();
+  ASSERT_TRUE(
+      poll_until([&] { return show("NRestarts") == "1" && show("ActiveState") == "active"; }, 30s));
+  ASSERT_EQ(1, PQsendQuery(client.raw(), "SELECT pg_sleep(30)"));
+  ASSERT_TRUE(poll_until([&] {
+    return pg().sql(
+                   "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                   "query = 'SELECT pg_sleep(30)'")
+               .scalar() == "1";
+  }));
+  char error[256] = {0};
+  EXPECT_EQ(1, PQcancel(cancel, error, sizeof error)) << error;
+  PQfreeCancel(cancel);
+  PGresult* result = PQgetResult(client.raw());
+  EXPECT_EQ("57014", sqlstate_of(result)) << PQresultErrorMessage(result);
+  PQclear(result);
+  while (PGresult* extra = PQgetResult(client.raw())) PQclear(extra);
+  EXPECT_EQ(client.value("SELECT 1"), "1");
+}
+
 TEST_F(SystemdTest, ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState) {
   // In the unit's RuntimeDirectory: the only place the sandboxed service may delete a file.
   const std::string name = "pooler-ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState";
