@@ -131,7 +131,7 @@ bool Pool::can_launch_server() const {
       older_than(waiting_clients_.front()->request_time_, Clock::now(), s.reserve_pool_timeout)) {
     limit += reserve_size();
   }
-  if (server_count() >= limit) return false;
+  if (server_count() + servers_in_old_process_ >= limit) return false;
   int max_db =
       db_->entry.max_db_connections ? *db_->entry.max_db_connections : s.max_db_connections;
   if (max_db > 0 && db_->server_count >= max_db) return false;

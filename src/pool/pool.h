@@ -66,6 +66,9 @@ class Pool {
   // here may use it); if the new process fails, it comes back.
   void set_aside(ServerConnection* server) { idle_servers_.remove(server); }
   void take_back(ServerConnection* server) { server_idle(server); }
+  // Rolling takeover, in the new process: servers of this pool the old process still has.
+  // They move here as they go idle, so they count against pool_size meanwhile.
+  void set_servers_in_old_process(int n) { servers_in_old_process_ = n; }
 
   // Open servers while clients wait and limits allow; keep min_pool_size.
   void launch_servers_if_needed();
@@ -116,6 +119,7 @@ class Pool {
       welcome_clients_;
   std::vector<std::pair<std::string, std::string>> welcome_params_;
   ParameterSet server_defaults_;
+  int servers_in_old_process_ = 0;
   Clock::time_point last_login_failure_{};
   std::string last_login_error_;
 };

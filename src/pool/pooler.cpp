@@ -796,6 +796,19 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     if (!s->store_name().empty()) st.values["fdname"] = s->store_name();
     out.push_back(std::move(st));
   }
+  if (rolling_) {
+    for (const auto& [key, pool] : pools_) {
+      int left = 0;
+      for (ServerConnection* s : servers_) {
+        if (&s->pool() == pool.get() && !s->handed_over_ && !s->closing()) ++left;
+      }
+      ExtraState st;
+      st.kind = ExtraState::Kind::kPool;
+      st.name = key.first;
+      st.values = {{"user", key.second}, {"servers", std::to_string(left)}};
+      out.push_back(std::move(st));
+    }
+  }
   if (notifier_ && notifier_->watchdog_usec().count() > 0) {
     ExtraState st;
     st.kind = ExtraState::Kind::kProcess;
@@ -823,6 +836,14 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (st.kind == takeover::ExtraState::Kind::kServer) extra_by_fd_server[st.fd] = &st;
     if (st.kind == takeover::ExtraState::Kind::kDatabase) {
       if (Database* db = find_database(st.name)) apply_stats_values(db->stats, st.values);
+    }
+    if (st.kind == takeover::ExtraState::Kind::kPool) {
+      auto user = st.values.find("user");
+      auto servers = st.values.find("servers");
+      Database* db = find_database(st.name);
+      if (db && user != st.values.end() && servers != st.values.end()) {
+        pool_for(*db, user->second).set_servers_in_old_process(std::atoi(servers->second.c_str()));
+      }
     }
   }
   using takeover::ConnectionRecord;
@@ -1015,6 +1036,13 @@ size_t Pooler::release_handed() {
     if (!s->closing()) ++still_here;
   }
   return still_here;
+}
+
+void Pooler::takeover_finished() {
+  for (auto& [key, pool] : pools_) {
+    pool->set_servers_in_old_process(0);
+    pool->launch_servers_if_needed();
+  }
 }
 
 void Pooler::end_rolling_handover() {

@@ -124,6 +124,8 @@ class Pooler {
   // SHUTDOWN after a rolling hand-over: what is still busy (takeover_timeout ran out) gets
   // 57P01, then we leave.
   void end_rolling_handover();
+  // In the new process, once the old one is gone: pools stop counting its servers.
+  void takeover_finished();
   // SHUTDOWN from the takeover peer: close our copies of every fd without a word on the
   // wire (the new process owns the connections now) and leave the loop.
   void exit_for_takeover();

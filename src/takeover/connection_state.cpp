@@ -58,6 +58,8 @@ const char* kind_name(ExtraState::Kind k) {
       return "database";
     case ExtraState::Kind::kProcess:
       return "process";
+    case ExtraState::Kind::kPool:
+      return "pool";
   }
   return "client";
 }
@@ -117,6 +119,8 @@ Result<ExtraState> extra_state_from_row(const std::vector<std::optional<std::str
     st.kind = ExtraState::Kind::kDatabase;
   } else if (kind == "process") {
     st.kind = ExtraState::Kind::kProcess;
+  } else if (kind == "pool") {
+    st.kind = ExtraState::Kind::kPool;
   } else {
     return make_error("SHOW FDS_STATE: unknown kind \"" + kind + "\"");
   }

@@ -17,8 +17,10 @@ inline constexpr int kStateVersion = 1;
 
 struct ExtraState {
   // kProcess: settings of the old process its successor must keep (the watchdog interval,
-  // which systemd gives only to the process it started).
-  enum class Kind { kClient, kServer, kDatabase, kProcess };
+  // which systemd gives only to the process it started). kPool: during a rolling hand-over,
+  // how many servers of a pool the old process still has, so the new one does not open
+  // its own in their place.
+  enum class Kind { kClient, kServer, kDatabase, kProcess, kPool };
   Kind kind = Kind::kClient;
   int fd = 0;        // old fd (clients, servers)
   std::string name;  // database name (kDatabase)

@@ -64,6 +64,7 @@ void RollingTakeover::tick() {
 
 void RollingTakeover::finish() {
   timer_.reset();
+  pooler_.takeover_finished();
   done_();
 }
 

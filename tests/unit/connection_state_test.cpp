@@ -41,6 +41,14 @@ TEST(ConnectionState, ProcessSettingsRoundTrip) {
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->kind, ExtraState::Kind::kProcess);
   EXPECT_EQ(parsed->values, st.values);
+  st.kind = ExtraState::Kind::kPool;
+  st.name = "app";
+  st.values = {{"user", "alice"}, {"servers", "7"}};
+  parsed = extra_state_from_row(row_from_extra_state(st));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->kind, ExtraState::Kind::kPool);
+  EXPECT_EQ(parsed->name, "app");
+  EXPECT_EQ(parsed->values, st.values);
 }
 
 TEST(ConnectionState, UnknownVersionIsRefusedWithAClearMessage) {
