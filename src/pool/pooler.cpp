@@ -387,14 +387,9 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
       close_server(server, "client disconnected while server was not idle");
     }
   }
-  logging_in_.remove(client);
-  if (client->pool_) client->pool_->forget_client(client);
-  if (client->has_cancel_key_) client->pooler_.cancel_keys().erase(client->cancel_key_);
-  if (client->counted_) client_counted(false);
-  admin_->forget_client(client);
-  client->state_ = ClientConnection::State::kClosing;
+  unregister(client);
   if (fd_store_ && !client->store_name_.empty()) fd_store_->remove(client->store_name_);
-  if (slots_file_ && client->slot_) slots_file_->slots().release(client->slot_);
+  release_slot(*client);
   client->read_event_.reset();
   client->write_event_.reset();
   client->socket_.shutdown_and_close();
@@ -423,7 +418,7 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
   }
   server->pool().forget_server(server);
   if (fd_store_ && !server->store_name_.empty()) fd_store_->remove(server->store_name_);
-  if (slots_file_ && server->slot_) slots_file_->slots().release(server->slot_);
+  release_slot(*server);
   server->read_event_.reset();
   server->write_event_.reset();
   if (server->state_ != ServerConnection::State::kConnecting) {
@@ -646,7 +641,7 @@ std::string Pooler::busy_reason() const {
         s->state() != ServerConnection::State::kLinked) {
       return std::string("a server is ") + s->state_name();
     }
-    if (s->has_pending_output() || s->ready_ != 0 || !s->in_.empty()) {
+    if (!s->quiescent()) {
       return "a server has buffered bytes";
     }
   }
@@ -654,6 +649,11 @@ std::string Pooler::busy_reason() const {
 }
 
 namespace {
+// A logged-in, non-admin client: what a takeover or a restart carries over.
+bool carried_over(const ClientConnection& c) {
+  return !c.is_admin() && !c.closing() && c.pool() != nullptr;
+}
+
 takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
   r.client_encoding = p.get(TrackedParam::kClientEncoding);
   r.std_strings = p.get(TrackedParam::kStandardConformingStrings);
@@ -727,7 +727,7 @@ std::vector<takeover::ConnectionRecord> Pooler::listener_records() const {
 std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
   std::vector<takeover::ConnectionRecord> out = listener_records();
   for (ClientConnection* c : clients_) {
-    if (c->is_admin() || c->closing() || !c->pool()) continue;
+    if (!carried_over(*c)) continue;
     out.push_back(client_record(*c));
   }
   for (ServerConnection* s : servers_) {
@@ -778,7 +778,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
   using takeover::ExtraState;
   std::vector<ExtraState> out;
   for (ClientConnection* c : clients_) {
-    if (c->is_admin() || c->closing() || !c->pool()) continue;
+    if (!carried_over(*c)) continue;
     if (rolling_ && !c->handed_over_) continue;
     ExtraState st;
     st.kind = ExtraState::Kind::kClient;
@@ -797,15 +797,15 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     out.push_back(std::move(st));
   }
   if (rolling_) {
+    std::map<const Pool*, int> left;  // servers that stay here after this batch
+    for (ServerConnection* s : servers_) {
+      if (!s->handed_over_ && !s->closing()) ++left[&s->pool()];
+    }
     for (const auto& [key, pool] : pools_) {
-      int left = 0;
-      for (ServerConnection* s : servers_) {
-        if (&s->pool() == pool.get() && !s->handed_over_ && !s->closing()) ++left;
-      }
       ExtraState st;
       st.kind = ExtraState::Kind::kPool;
       st.name = key.first;
-      st.values = {{"user", key.second}, {"servers", std::to_string(left)}};
+      st.values = {{"user", key.second}, {"servers", std::to_string(left[pool.get()])}};
       out.push_back(std::move(st));
     }
   }
@@ -921,6 +921,20 @@ void Pooler::exit_for_takeover() {
   loop_.break_loop();
 }
 
+void Pooler::unregister(ClientConnection* c) {
+  logging_in_.remove(c);
+  if (c->pool_) c->pool_->forget_client(c);
+  if (c->has_cancel_key_) cancel_keys_.erase(c->cancel_key_);
+  if (c->counted_) client_counted(false);
+  admin_->forget_client(c);
+  c->state_ = ClientConnection::State::kClosing;
+}
+
+void Pooler::release_slot(Connection& conn) {
+  // On exit the slots stay as they are: they describe what the fd store hands on.
+  if (slots_file_ && conn.slot_ && !exiting_for_takeover_) slots_file_->slots().release(conn.slot_);
+}
+
 void Pooler::let_go(ClientConnection* c) {
   if (c->closing_) return;
   c->closing_ = true;
@@ -928,14 +942,8 @@ void Pooler::let_go(ClientConnection* c) {
     s->client_ = nullptr;  // it moved with its client; let go on its own
     c->server_ = nullptr;
   }
-  logging_in_.remove(c);
-  if (c->pool_) c->pool_->forget_client(c);
-  if (c->has_cancel_key_) cancel_keys_.erase(c->cancel_key_);
-  if (c->counted_) client_counted(false);
-  admin_->forget_client(c);
-  c->state_ = ClientConnection::State::kClosing;
-  // On exit the slots stay as they are: they describe what the fd store hands on.
-  if (slots_file_ && c->slot_ && !exiting_for_takeover_) slots_file_->slots().release(c->slot_);
+  unregister(c);
+  release_slot(*c);
   c->read_event_.reset();
   c->write_event_.reset();
   c->socket_.reset();
@@ -950,7 +958,7 @@ void Pooler::let_go(ServerConnection* s) {
   s->state_ = ServerConnection::State::kClosing;
   s->client_ = nullptr;
   s->pool().forget_server(s);
-  if (slots_file_ && s->slot_ && !exiting_for_takeover_) slots_file_->slots().release(s->slot_);
+  release_slot(*s);
   s->read_event_.reset();
   s->write_event_.reset();
   s->socket_.reset();
@@ -969,13 +977,13 @@ void Pooler::begin_rolling_handover(ClientConnection* by) {
 }
 
 bool Pooler::can_move_now(const ClientConnection& c) const {
-  if (c.is_admin() || c.closing() || !c.pool() || c.handed_over_ || !c.quiescent()) return false;
+  if (!carried_over(c) || c.handed_over_ || !c.quiescent()) return false;
   if (c.state() == ClientConnection::State::kIdle) return true;
   // Session pooling: the pair moves together when no query is running.
   const ServerConnection* s = c.server();
   return c.state() == ClientConnection::State::kActive && s &&
          s->state() == ServerConnection::State::kLinked && s->at_transaction_boundary() &&
-         !s->has_pending_output() && s->ready_ == 0 && s->in_.empty();
+         s->quiescent();
 }
 
 std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
@@ -1011,7 +1019,7 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
   for (ServerConnection* s : servers_) {
     if (out.size() >= kMaxBatch) return out;
     if (s->handed_over_ || s->closing() || s->state() != ServerConnection::State::kIdle ||
-        s->has_pending_output() || s->ready_ != 0 || !s->in_.empty()) {
+        !s->quiescent()) {
       continue;
     }
     freeze(*s);
@@ -1132,7 +1140,7 @@ void Pooler::hand_over_to_fd_store() {
   size_t clients = 0, servers = 0;
   // Only what is in the store can reach the next instance; the rest ends with us.
   for (ClientConnection* c : clients_) {
-    if (c->is_admin() || c->closing() || !c->pool() || c->store_name().empty()) continue;
+    if (!carried_over(*c) || c->store_name().empty()) continue;
     state.connections.emplace_back(c->store_name(), client_record(*c));
     ++clients;
   }

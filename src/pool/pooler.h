@@ -239,6 +239,9 @@ class Pooler {
   // store removal (the store entry is the successor's).
   void let_go(ClientConnection* client);
   void let_go(ServerConnection* server);
+  // What closing and letting go share: the client leaves every list and count.
+  void unregister(ClientConnection* client);
+  void release_slot(Connection& conn);
   int exit_code_ = 0;
   Event sighup_, sigterm_, sigint_, sigusr1_, sigusr2_;
   Event maintenance_timer_;

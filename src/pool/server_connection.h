@@ -53,6 +53,8 @@ class ServerConnection final : public Connection {
   bool close_needed() const { return close_needed_; }
   void set_close_needed() { close_needed_ = true; }
   char tx_status() const { return tx_status_; }
+  // Nothing buffered or half-sent in either direction (cf. ClientConnection::quiescent).
+  bool quiescent() const { return !has_pending_output() && ready_ == 0 && in_.empty(); }
   // No query in flight: the server may be handed to someone else or reset.
   bool at_transaction_boundary() const {
     return pending_ready_ == 0 && !unsynced_ && tx_status_ == 'I' && ready_ == 0 &&
