@@ -37,9 +37,7 @@ bool FdStore::store(int fd, const std::string& name) {
     return false;
   }
   std::string msg = "FDSTORE=1\nFDNAME=" + name;
-  const bool sent = socket_.valid() ? socket_.send(msg, &fd, 1)
-                                    : sd_pid_notify_with_fds(0, 0, msg.c_str(), &fd, 1) > 0;
-  if (!sent) {
+  if (!socket_.send(msg, &fd, 1)) {
     ++refused_;
     return false;
   }
@@ -50,7 +48,7 @@ bool FdStore::store(int fd, const std::string& name) {
 void FdStore::remove(const std::string& name) {
   if (!enabled() || name.empty()) return;
   std::string msg = "FDSTOREREMOVE=1\nFDNAME=" + name;
-  if (!socket_.send(msg)) sd_notify(0, msg.c_str());
+  socket_.send(msg);
   if (stored_ > 0) --stored_;
   if (stored_ < max_) full_logged_ = false;
 }

@@ -1,8 +1,11 @@
 #include "systemd/notify_socket.h"
 
+#include <systemd/sd-daemon.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace pooler::systemd {
 
@@ -20,7 +23,12 @@ NotifySocket::NotifySocket() {
 }
 
 bool NotifySocket::send(std::string_view message, const int* fds, size_t fd_count) const {
-  if (!valid()) return false;
+  if (!valid()) {
+    const std::string text(message);
+    return (fd_count > 0
+                ? sd_pid_notify_with_fds(0, 0, text.c_str(), fds, static_cast<unsigned>(fd_count))
+                : sd_notify(0, text.c_str())) > 0;
+  }
   iovec iov{const_cast<char*>(message.data()), message.size()};
   msghdr msg{};
   msg.msg_name = const_cast<sockaddr_un*>(&address_);

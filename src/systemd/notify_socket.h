@@ -15,13 +15,14 @@ namespace pooler::systemd {
 class NotifySocket {
  public:
   // Reads NOTIFY_SOCKET: an absolute path or an abstract name ("@..."). Anything else (or
-  // nothing) leaves it invalid, and callers use libsystemd instead.
+  // nothing) leaves it invalid.
   NotifySocket();
 
   bool valid() const { return socket_.valid(); }
   static constexpr size_t kMaxFds = 4;
-  // One notification, with up to kMaxFds `fds` passed as SCM_RIGHTS. False if it could not
-  // be sent.
+  // One notification, with up to kMaxFds `fds` passed as SCM_RIGHTS. Without a socket of
+  // its own (an address it does not handle, such as vsock:) it asks libsystemd. False if
+  // the message could not be sent.
   bool send(std::string_view message, const int* fds = nullptr, size_t fd_count = 0) const;
 
  private:
