@@ -17,12 +17,7 @@ TEST_F(Cancel, CancelEndsALongQueryWithQueryCanceled) {
   PqClient client = connect();
   const auto started = std::chrono::steady_clock::now();
   ASSERT_EQ(1, PQsendQuery(client.raw(), "SELECT pg_sleep(30)"));
-  ASSERT_TRUE(poll_until([&] {
-    return pg().sql(
-                   "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
-                   "query = 'SELECT pg_sleep(30)'")
-               .scalar() == "1";
-  }));
+  ASSERT_TRUE(poll_until([&] { return pg().is_running("SELECT pg_sleep(30)"); }));
 
   PGcancel* cancel = PQgetCancel(client.raw());
   ASSERT_NE(nullptr, cancel);

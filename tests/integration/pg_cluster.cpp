@@ -130,6 +130,14 @@ PqClient PgCluster::superuser(const std::string& database) const {
                            " user=postgres dbname=" + database);
 }
 
+bool PgCluster::is_running(const std::string& query) const {
+  std::string quoted;
+  for (char ch : query) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = '" + quoted +
+             "'")
+             .scalar() == "1";
+}
+
 Rows PgCluster::sql(const std::string& sql, const std::string& database) const {
   PqClient client = superuser(database);
   if (!client.ok()) throw PqError("", "superuser connection failed: " + client.connect_error());

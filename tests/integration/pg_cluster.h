@@ -31,6 +31,8 @@ class PgCluster {
   PqClient superuser(const std::string& database = "postgres") const;
   // Runs `sql` as superuser on a fresh connection; throws PqError.
   Rows sql(const std::string& sql, const std::string& database = "postgres") const;
+  // Exactly one backend is executing `query` right now (pg_stat_activity, state active).
+  bool is_running(const std::string& query) const;
   // The stored password secret of a role (SCRAM-SHA-256$... or md5...).
   std::string secret_of(const std::string& role) const;
 
