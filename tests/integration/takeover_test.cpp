@@ -137,6 +137,32 @@ TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {
   EXPECT_NE("no error", idle.expect_error("SELECT 4"));
 }
 
+// The userlist holds only alice's SCRAM secret: the pooler can log in to PostgreSQL as her
+// only with the keys learned from her login. A server the new process opens after the
+// takeover, with no new login of alice's, proves the keys came along.
+TEST_F(Takeover, ScramPassThroughKeysCarryOverForNewServers) {
+  PoolerOptions options;
+  options.alice_scram_secret = true;
+  start_pooler(options);
+  PqClient holder = connect();
+  PqClient other = connect();
+  EXPECT_EQ("1", holder.value("SELECT 1"));
+  start_takeover();
+  expect_handover_completes();
+  holder.exec("BEGIN");
+  EXPECT_EQ("alice", holder.value("SELECT current_user"));  // keeps the one server
+  EXPECT_EQ("alice", other.value("SELECT current_user"));   // needs a second one
+  holder.exec("COMMIT");
+}
+
+// fds travel only to a peer with our uid over the Unix socket: never over TCP.
+TEST_F(Takeover, ShowFdsIsRefusedOverTcp) {
+  start_pooler();
+  PqClient admin_tcp = admin();
+  EXPECT_EQ("42501", admin_tcp.expect_error("SHOW FDS")) << admin_tcp.last_error();
+  EXPECT_EQ("1", connect().value("SELECT 1"));
+}
+
 TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
   PoolerOptions options;
   options.default_pool_size = 1;
