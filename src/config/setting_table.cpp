@@ -105,7 +105,7 @@ const std::vector<Spec>& specs() {
       {"max_client_conn", IntField{&S::max_client_conn}, "100"},
       {"max_db_connections", IntField{&S::max_db_connections}, "0"},
       {"max_packet_size", IntField{&S::max_packet_size, 1}, "2147483647"},
-      {"max_prepared_statements", IntField{&S::max_prepared_statements}, "0"},
+      {"max_prepared_statements", IntField{&S::max_prepared_statements}, "200"},
       {"max_user_connections", IntField{&S::max_user_connections}, "0"},
       {"min_pool_size", IntField{&S::min_pool_size}, "0"},
       {"pidfile", StringField{&S::pidfile, {}}, "", Reload::No},

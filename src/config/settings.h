@@ -49,7 +49,7 @@ struct Settings {
   int max_db_connections = 0;
   int max_user_connections = 0;
   bool server_round_robin = false;
-  int max_prepared_statements = 0;
+  int max_prepared_statements = 200;
   std::vector<std::string> track_extra_parameters = {"IntervalStyle"};
   std::vector<std::string> ignore_startup_parameters;
   bool application_name_add_host = false;

@@ -67,6 +67,19 @@ class IoBuffer {
     }
   }
   size_t offset() const { return begin_; }
+  // Replaces `remove` bytes at `at` (from data()) by `insert`, moving what follows. False,
+  // and nothing changed, if the block has no room for the growth.
+  bool splice(size_t at, size_t remove, const void* insert, size_t insert_size) {
+    if (insert_size > remove && space() < insert_size - remove) {
+      compact();
+      if (space() < insert_size - remove) return false;
+    }
+    uint8_t* base = block_.get() + begin_;
+    std::memmove(base + at + insert_size, base + at + remove, size() - at - remove);
+    std::memcpy(base + at, insert, insert_size);
+    end_ = static_cast<uint32_t>(end_ + insert_size - remove);
+    return true;
+  }
 
  private:
   std::unique_ptr<uint8_t[]> block_;

@@ -11,6 +11,7 @@
 #include "pool/pooler.h"
 #include "pool/server_connection.h"
 #include "protocol/backend_messages.h"
+#include "protocol/byte_order.h"
 #include "protocol/frame.h"
 #include "protocol/message_builder.h"
 #include "protocol/sqlstate.h"
@@ -552,12 +553,20 @@ void ClientConnection::forward_to_server() {
       }
       break;  // send what precedes it first
     }
+    if (server->tracks_statements()) {
+      Tracked t = track_statements(*server, f);
+      if (t == Tracked::kClosed) return;
+      if (t == Tracked::kWait) break;
+      if (t == Tracked::kHandled) continue;
+    }
     server->note_client_message(f.type);
-    size_t take = std::min(f.size(), avail);
+    size_t take = std::min(f.size(), in_.size() - ready_);  // tracking may have moved bytes
     ready_ += take;
     stream_remaining_ = static_cast<uint32_t>(f.size() - take);
   }
   if (ready_ == 0) return;
+  // Bytes pooler added wait in the server's output: ours follow once they are out.
+  if (server->has_pending_output()) return;
   FlushResult r = flush_ready_to(*server);
   if (r == FlushResult::kBlocked) {
     stop_reading();
@@ -566,6 +575,116 @@ void ClientConnection::forward_to_server() {
   } else if (!in_.empty() && stream_remaining_ == 0) {
     forward_to_server();  // an 'X' may wait behind what we just sent
   }
+}
+
+ClientStatements& ClientConnection::statements() {
+  if (!statements_) statements_ = std::make_unique<ClientStatements>();
+  return *statements_;
+}
+
+ClientConnection::Tracked ClientConnection::track_statements(ServerConnection& server, Frame& f) {
+  const size_t avail = in_.size() - ready_;
+  std::string_view message(reinterpret_cast<const char*>(in_.data()) + ready_,
+                           std::min(avail, f.size()));
+  protocol::StatementRef ref = protocol::statement_ref(message, f.size());
+  switch (ref.status) {
+    case protocol::StatementRef::Status::kUnnamed:
+      note_unnamed_message(f.type, server.pending_responses());
+      return Tracked::kForward;
+    case protocol::StatementRef::Status::kInvalid:
+      fatal(sqlstate::kProtocolViolation,
+            std::string("invalid message from client: malformed statement name in message type ") +
+                f.type);
+      return Tracked::kClosed;
+    case protocol::StatementRef::Status::kIncomplete:
+      if (avail >= 1024) {
+        fatal(sqlstate::kProtocolViolation, "invalid message from client: statement name too long");
+        return Tracked::kClosed;
+      }
+      return Tracked::kWait;
+    case protocol::StatementRef::Status::kNamed:
+      break;
+  }
+  if (f.type == 'P' && f.size() > avail) {
+    if (f.size() > in_.capacity()) {
+      fatal(sqlstate::kProgramLimitExceeded, "prepared statement of " + std::to_string(f.size()) +
+                                                 " bytes exceeds what pooler can track (" +
+                                                 std::to_string(in_.capacity()) +
+                                                 " bytes, pkt_buf)");
+      return Tracked::kClosed;
+    }
+    return Tracked::kWait;  // a named Parse is read whole: its text names the statement
+  }
+  std::string& inject = pooler_.inject_scratch();
+  inject.clear();
+  RouteContext ctx{statements(), server.statements(), server.pending_responses(),
+                   pooler_.statement_registry(),
+                   static_cast<size_t>(std::max(1, pooler_.settings().max_prepared_statements))};
+  Route route = route_named_message(message, ref, ctx, inject);
+  if (!route.drop && !route.rename && inject.empty()) return Tracked::kForward;
+
+  // Rewrite in place when the block has room: the bytes still go out in one send.
+  const std::string_view new_name =
+      route.rename ? std::string_view(route.rename->server_name) : std::string_view();
+  const size_t growth =
+      route.drop ? (inject.size() > f.size() ? inject.size() - f.size() : 0)
+                 : inject.size() +
+                       (new_name.size() > ref.name.size() ? new_name.size() - ref.name.size() : 0);
+  if (growth > in_.space() + in_.offset()) {
+    return move_to_server_output(server, inject, f, ref, route) ? Tracked::kHandled
+                                                                : Tracked::kClosed;
+  }
+  if (route.drop) {
+    in_.splice(ready_, f.size(), inject.data(), inject.size());
+    ready_ += inject.size();
+    return Tracked::kHandled;
+  }
+  if (route.rename) {
+    in_.splice(ready_ + ref.name_offset, ref.name.size(), new_name.data(), new_name.size());
+    protocol::store_be32(reinterpret_cast<char*>(const_cast<uint8_t*>(in_.data())) + ready_ + 1,
+                         static_cast<uint32_t>(f.length + new_name.size() - ref.name.size()));
+  }
+  in_.splice(ready_, 0, inject.data(), inject.size());
+  ready_ += inject.size();
+  f = protocol::next_frame(in_.data() + ready_, in_.size() - ready_, pooler_.max_message_length());
+  return Tracked::kForward;
+}
+
+bool ClientConnection::move_to_server_output(ServerConnection& server, const std::string& inject,
+                                             const Frame& f, const protocol::StatementRef& ref,
+                                             const Route& route) {
+  // The block is full: what precedes the message, the added messages and the rewritten
+  // start of the message go through the server's own output, in that order.
+  const auto* bytes = reinterpret_cast<const char*>(in_.data());
+  const char* message = bytes + ready_;
+  bool ok = server.send_local(std::string_view(bytes, ready_)) && server.send_local(inject);
+  in_.consume(ready_);
+  ready_ = 0;
+  if (route.drop) {
+    in_.consume(f.size());
+    if (!ok) server.fail("write to server failed");
+    return ok;
+  }
+  const size_t head = ref.name_offset + ref.name.size() + 1;  // through the name's NUL
+  if (route.rename) {
+    const std::string& name = route.rename->server_name;
+    std::string header(message, ref.name_offset);
+    protocol::store_be32(header.data() + 1,
+                         static_cast<uint32_t>(f.length + name.size() - ref.name.size()));
+    header.append(name);
+    header.push_back('\0');
+    ok = ok && server.send_local(header);
+    in_.consume(head);
+    stream_remaining_ = static_cast<uint32_t>(f.size() - head);
+  }
+  server.note_client_message(f.type);
+  if (!route.rename) {
+    const size_t take = std::min(f.size(), in_.size());
+    ready_ = take;
+    stream_remaining_ = static_cast<uint32_t>(f.size() - take);
+  }
+  if (!ok) server.fail("write to server failed");
+  return ok;
 }
 
 void ClientConnection::process_admin_input() {

@@ -8,6 +8,9 @@
 #include "pool/cancel_key_map.h"
 #include "pool/connection.h"
 #include "pool/parameter_set.h"
+#include "pool/prepared_statements.h"
+#include "pool/statement_router.h"
+#include "protocol/frame.h"
 #include "protocol/startup.h"
 #include "takeover/connection_record.h"
 
@@ -59,6 +62,10 @@ class ClientConnection final : public Connection {
   bool quiescent() const {
     return in_.empty() && out_.empty() && ready_ == 0 && stream_remaining_ == 0;
   }
+  // Named prepared statements, kept here in transaction and statement pooling.
+  ClientStatements& statements();
+  const ClientStatements* statements_if_any() const { return statements_.get(); }
+  bool holds_statements() const { return statements_ && !statements_->empty(); }
   std::string label() const;  // "C-0x55..: app/alice@127.0.0.1:5544" for log lines
 
   // Pool hands us a server (already linked on its side).
@@ -101,6 +108,11 @@ class ClientConnection final : public Connection {
   void auth_succeeded();
   void handle_cancel(uint32_t pid, uint32_t key);
   void forward_to_server();
+  enum class Tracked : uint8_t { kForward, kWait, kHandled, kClosed };
+  Tracked track_statements(ServerConnection& server, protocol::Frame& f);
+  bool move_to_server_output(ServerConnection& server, const std::string& inject,
+                             const protocol::Frame& f, const protocol::StatementRef& ref,
+                             const Route& route);
   void process_admin_input();
 
   Pool* pool_ = nullptr;
@@ -122,6 +134,7 @@ class ClientConnection final : public Connection {
   bool sasl_started_ = false;
   bool takeover_peer_ = false;
   bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
+  std::unique_ptr<ClientStatements> statements_;  // none until the first named Parse
   Clock::time_point request_time_{};
   Clock::time_point last_activity_{};
 };

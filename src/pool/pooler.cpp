@@ -784,6 +784,9 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     st.kind = ExtraState::Kind::kClient;
     st.fd = c->fd();
     st.values = tracked_values(c->params());
+    if (const ClientStatements* statements = c->statements_if_any()) {
+      statements_to_values(*statements, st.values);
+    }
     if (!c->store_name().empty()) st.values["fdname"] = c->store_name();
     out.push_back(std::move(st));
   }
@@ -891,6 +894,11 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
       apply_tracked_values(client->params(), it->second->values);
       adopt_store_name(*client, it->second->values);
+      if (!statements_from_values(it->second->values, statement_registry_, client->statements())) {
+        POOLER_LOG(log_, LogLevel::kWarning, "%s takeover: a prepared statement was malformed",
+                   client->label().c_str());
+      }
+      if (client->statements().empty()) client->statements_.reset();
     }
     clients_by_old_fd[r.fd] = client;
     auto linked = servers_by_old_fd.find(r.link);
@@ -1078,7 +1086,10 @@ void Pooler::slot_write(ClientConnection& c) {
   if (!slots_file_ || c.store_name().empty()) return;
   if (!c.state_slot()) c.set_state_slot(slots_file_->slots().allocate());
   if (!c.state_slot()) return;
-  const bool busy = c.server() && !c.server()->at_transaction_boundary_after_scan();
+  // Prepared statements do not fit a slot: after a crash such a client is closed rather
+  // than left to find its statements gone.
+  const bool busy =
+      (c.server() && !c.server()->at_transaction_boundary_after_scan()) || c.holds_statements();
   slots_file_->slots().write(c.state_slot(),
                              takeover::encode_connection_block(c.store_name(), client_record(c),
                                                                tracked_values(c.params())),

@@ -151,6 +151,8 @@ class Pooler {
   }
   const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
   auth::ScramKeyCache& scram_cache() { return scram_cache_; }
+  StatementRegistry& statement_registry() { return statement_registry_; }
+  std::string& inject_scratch() { return inject_scratch_; }
   // Random per process: salts for plaintext users' SCRAM secrets and decoys.
   const std::string& scram_salt_seed() const { return scram_salt_seed_; }
 
@@ -210,6 +212,8 @@ class Pooler {
   BufferPool buffers_;
   CancelKeyMap cancel_keys_;
   auth::ScramKeyCache scram_cache_;
+  StatementRegistry statement_registry_;
+  std::string inject_scratch_;  // messages added to a client's stream; reused, never shrunk
   std::string scram_salt_seed_;
   std::unique_ptr<admin::AdminConsole> admin_;
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -396,6 +396,10 @@ void ServerConnection::link(ClientConnection* client) {
   last_used_ = Clock::now();
   pending_ready_ = 0;
   unsynced_ = false;
+  // A session keeps its server: its statements are the server's own, untouched.
+  tracking_ =
+      pool_->mode() != config::PoolMode::Session && pooler_.settings().max_prepared_statements > 0;
+  pending_.clear();
   std::string sync = ParameterSet::sync_query(client->params(), params_);
   pool_->server_linked(this);
   if (!sync.empty()) {
@@ -459,87 +463,119 @@ void ServerConnection::forward_to_client() {
   ClientConnection* client = client_;
   if (!client) return;
   const uint32_t max_len = pooler_.max_message_length();
-  const size_t before = ready_;
   bool statement_violation = false;
-  while (ready_ < in_.size()) {
-    const size_t avail = in_.size() - ready_;
-    if (stream_remaining_ > 0) {
-      size_t take = std::min<size_t>(stream_remaining_, avail);
-      ready_ += take;
-      stream_remaining_ -= static_cast<uint32_t>(take);
-      continue;
-    }
-    Frame f = protocol::next_frame(in_.data() + ready_, avail, max_len);
-    if (f.status == Frame::Status::kIncomplete) break;
-    if (f.status == Frame::Status::kInvalid) {
-      fail(f.error);
-      return;
-    }
-    if (f.type == 'Z' || f.type == 'S') {
-      if (f.size() > avail) {
-        if (f.size() > in_.capacity()) {
-          fail("server message too large");
-          return;
-        }
-        break;  // wait for the rest; read_some compacts when the buffer fills
-      }
-      std::string_view body(reinterpret_cast<const char*>(in_.data()) + ready_ + 5, f.body_size());
-      if (f.type == 'S') {
-        auto ps = protocol::parse_parameter_status(body);
-        if (ps) record_parameter(ps->first, ps->second);
-        ready_ += f.size();
+  // What a skipped or failed message would have prepared does not exist.
+  auto undo = [this, client](const PendingResponses::Entry& e) {
+    if (e.prepared_id != 0) statements_.erase(e.prepared_id);
+    if (!e.client_name.empty()) client->statements().erase(e.client_name);
+  };
+  for (;;) {
+    const size_t before = ready_;
+    bool swallow_next = false;
+    while (ready_ < in_.size()) {
+      const size_t avail = in_.size() - ready_;
+      if (stream_remaining_ > 0) {
+        size_t take = std::min<size_t>(stream_remaining_, avail);
+        ready_ += take;
+        stream_remaining_ -= static_cast<uint32_t>(take);
         continue;
       }
-      auto status = protocol::parse_ready_for_query(body);
-      if (!status) {
-        fail("malformed ReadyForQuery from server");
+      Frame f = protocol::next_frame(in_.data() + ready_, avail, max_len);
+      if (f.status == Frame::Status::kIncomplete) break;
+      if (f.status == Frame::Status::kInvalid) {
+        fail(f.error);
         return;
       }
-      const auto now = Clock::now();
-      Stats& stats = pool_->db().stats;
-      if (pending_ready_ > 0) --pending_ready_;
-      stats.query_count++;
-      stats.query_time_us += micros_between(query_start_, now);
-      if (*status == 'I' && tx_status_ != 'I') {
-        stats.xact_count++;
-        stats.xact_time_us += micros_between(xact_start_, now);
-      } else if (*status == 'I' && pending_ready_ == 0) {
-        stats.xact_count++;  // an autocommit statement is a transaction of its own
-        stats.xact_time_us += micros_between(query_start_, now);
+      if (tracking_ && (f.type == '1' || f.type == '3' || f.type == 'E')) {
+        if (f.type == 'E') {
+          pending_.skip_to_sync(undo);
+        } else {
+          const PendingResponses::Entry* e = pending_.front_for(f.type);
+          if (!e || f.length != 4) {
+            fail("server reply out of step with the messages sent (prepared statement tracking)");
+            return;
+          }
+          if (e->swallow) {
+            if (ready_ > 0) {
+              swallow_next = true;  // send what precedes it first
+              break;
+            }
+            pending_.pop();
+            in_.consume(f.size());
+            continue;
+          }
+          pending_.pop();
+        }
       }
-      tx_status_ = *status;
-      query_start_ = now;
-      if (*status != 'I' && pool_->mode() == config::PoolMode::Statement) {
-        statement_violation = true;  // do not forward this ReadyForQuery
-        break;
+      if (f.type == 'Z' || f.type == 'S') {
+        if (f.size() > avail) {
+          if (f.size() > in_.capacity()) {
+            fail("server message too large");
+            return;
+          }
+          break;  // wait for the rest; read_some compacts when the buffer fills
+        }
+        std::string_view body(reinterpret_cast<const char*>(in_.data()) + ready_ + 5,
+                              f.body_size());
+        if (f.type == 'S') {
+          auto ps = protocol::parse_parameter_status(body);
+          if (ps) record_parameter(ps->first, ps->second);
+          ready_ += f.size();
+          continue;
+        }
+        auto status = protocol::parse_ready_for_query(body);
+        if (!status) {
+          fail("malformed ReadyForQuery from server");
+          return;
+        }
+        const auto now = Clock::now();
+        Stats& stats = pool_->db().stats;
+        if (pending_ready_ > 0) --pending_ready_;
+        stats.query_count++;
+        stats.query_time_us += micros_between(query_start_, now);
+        if (*status == 'I' && tx_status_ != 'I') {
+          stats.xact_count++;
+          stats.xact_time_us += micros_between(xact_start_, now);
+        } else if (*status == 'I' && pending_ready_ == 0) {
+          stats.xact_count++;  // an autocommit statement is a transaction of its own
+          stats.xact_time_us += micros_between(query_start_, now);
+        }
+        tx_status_ = *status;
+        query_start_ = now;
+        if (tracking_) pending_.complete_sync(undo);
+        if (*status != 'I' && pool_->mode() == config::PoolMode::Statement) {
+          statement_violation = true;  // do not forward this ReadyForQuery
+          break;
+        }
+        ready_ += f.size();
+        if (state_slot() && at_transaction_boundary_after_scan()) {
+          pooler_.slot_busy(*this, false);
+          pooler_.slot_busy(*client, client->holds_statements());
+        }
+        if (pool_->mode() != config::PoolMode::Session && at_transaction_boundary_after_scan() &&
+            client->at_message_boundary()) {
+          release_pending_ = true;
+          break;
+        }
+        continue;
       }
-      ready_ += f.size();
-      if (state_slot() && at_transaction_boundary_after_scan()) {
-        pooler_.slot_busy(*this, false);
-        pooler_.slot_busy(*client, false);
-      }
-      if (pool_->mode() != config::PoolMode::Session && at_transaction_boundary_after_scan() &&
-          client->at_message_boundary()) {
-        release_pending_ = true;
-        break;
-      }
-      continue;
+      size_t take = std::min(f.size(), avail);
+      ready_ += take;
+      stream_remaining_ = static_cast<uint32_t>(f.size() - take);
     }
-    size_t take = std::min(f.size(), avail);
-    ready_ += take;
-    stream_remaining_ = static_cast<uint32_t>(f.size() - take);
-  }
-  pool_->db().stats.bytes_sent += ready_ - before;
-  if (ready_ > 0) {
-    FlushResult r = flush_ready_to(*client);
-    if (r == FlushResult::kBlocked) {
-      stop_reading();
-      return;
+    pool_->db().stats.bytes_sent += ready_ - before;
+    if (ready_ > 0) {
+      FlushResult r = flush_ready_to(*client);
+      if (r == FlushResult::kBlocked) {
+        stop_reading();
+        return;
+      }
+      if (r == FlushResult::kError) {
+        pooler_.close_client(client, "client write failed");
+        return;
+      }
     }
-    if (r == FlushResult::kError) {
-      pooler_.close_client(client, "client write failed");
-      return;
-    }
+    if (!swallow_next) break;
   }
   if (statement_violation) {
     client->fatal(protocol::sqlstate::kFeatureNotSupported,
@@ -565,6 +601,8 @@ void ServerConnection::on_client_data() {
 
 void ServerConnection::release_after_boundary() {
   release_pending_ = false;
+  tracking_ = false;
+  pending_.clear();
   ClientConnection* client = client_;
   client_ = nullptr;
   state_ = State::kIdle;
@@ -584,6 +622,8 @@ void ServerConnection::release_after_boundary() {
 void ServerConnection::unlink_and_reset(bool run_reset) {
   client_ = nullptr;
   release_pending_ = false;
+  tracking_ = false;
+  pending_.clear();
   if (run_reset && !pooler_.settings().server_reset_query.empty()) {
     run_reset_query();
   } else {
@@ -598,6 +638,9 @@ void ServerConnection::run_reset_query() {
 }
 
 void ServerConnection::run_query(const std::string& sql) {
+  // A reset query may deallocate statements (DISCARD ALL); forgetting them is safe, since a
+  // statement is always closed before it is prepared again.
+  statements_.clear();
   state_ = State::kReset;
   pool_->server_resetting(this);
   std::string out;

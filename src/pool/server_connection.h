@@ -8,6 +8,7 @@
 #include "auth/scram_server.h"
 #include "pool/connection.h"
 #include "pool/parameter_set.h"
+#include "pool/statement_router.h"
 #include "takeover/connection_record.h"
 
 namespace pooler::pool {
@@ -77,6 +78,10 @@ class ServerConnection final : public Connection {
   // Runs a query of pooler's own (reset, check); the server returns to the pool after it.
   void run_query(const std::string& sql);
 
+  // Named prepared statements are tracked while linked (transaction and statement pooling).
+  bool tracks_statements() const { return tracking_; }
+  ServerStatements& statements() { return statements_; }
+  PendingResponses& pending_responses() { return pending_; }
   // Called by the client as it forwards a message to us.
   void note_client_message(char type);
   // The client side has bytes for us; try to pass them now.
@@ -118,6 +123,9 @@ class ServerConnection final : public Connection {
   bool close_needed_ = false;
   bool release_pending_ = false;  // release to the pool once the client took all bytes
   bool connect_query_pending_ = false;
+  bool tracking_ = false;
+  ServerStatements statements_;
+  PendingResponses pending_;
   Clock::time_point last_used_;
   Clock::time_point query_start_{};
   Clock::time_point xact_start_{};

@@ -14,6 +14,7 @@ inline constexpr const char* kInvalidCatalogName = "3D000";
 inline constexpr const char* kSyntaxError = "42601";
 inline constexpr const char* kInsufficientPrivilege = "42501";
 inline constexpr const char* kTooManyConnections = "53300";
+inline constexpr const char* kProgramLimitExceeded = "54000";
 inline constexpr const char* kObjectNotInPrerequisiteState = "55000";
 inline constexpr const char* kQueryCanceled = "57014";
 inline constexpr const char* kAdminShutdown = "57P01";

@@ -132,6 +132,27 @@ bool PqClient::ok() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+std::string PqClient::prepare(const std::string& name, const std::string& sql) {
+  ResultPtr r(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), &PQclear);
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return "";
+  const std::string state = sqlstate_of(r.get());
+  return state.empty() ? "(no sqlstate)" : state;
+}
+
+std::string PqClient::exec_prepared(const std::string& name,
+                                    const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                             nullptr, nullptr, 0),
+              &PQclear);
+  const ExecStatusType status = PQresultStatus(r.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    throw PqError(sqlstate_of(r.get()), trim(PQresultErrorMessage(r.get())));
+  }
+  return (status == PGRES_TUPLES_OK && PQntuples(r.get()) > 0) ? PQgetvalue(r.get(), 0, 0) : "";
+}
+
 Rows PqClient::exec(const std::string& sql) {
   if (conn_ == nullptr) throw PqError("", "not connected: " + connect_error_);
   // Results one by one rather than PQexec: when an error follows a success (e.g. a pooler's FATAL

@@ -64,6 +64,12 @@ class PqClient {
   // The message of the last error seen by expect_error.
   const std::string& last_error() const { return last_error_; }
 
+  // Protocol-level prepared statements (Parse, then Bind/Execute), as drivers use them.
+  // prepare returns the SQLSTATE of its failure, "" on success; exec_prepared returns the
+  // first cell and throws PqError when it fails.
+  std::string prepare(const std::string& name, const std::string& sql);
+  std::string exec_prepared(const std::string& name, const std::vector<std::string>& params = {});
+
   // The first cell of `sql`'s result.
   std::string value(const std::string& sql) { return exec(sql).scalar(); }
 

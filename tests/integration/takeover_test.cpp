@@ -66,6 +66,41 @@ class Takeover : public PoolerTest {
     EXPECT_EQ("3", fresh.value("SELECT 3"));
   }
 
+  // pgbench, 10 clients on 5 servers for 6 s, with a takeover in the middle.
+  void pgbench_through_takeover(const std::vector<std::string>& extra_args) {
+    PoolerOptions options;
+    options.default_pool_size = 5;
+    start_pooler(options);
+    SpawnOptions bench;
+    bench.as_test_user = false;
+    bench.output_path = pooler().dir() + "/pgbench.log";
+    bench.env = {"PGPASSWORD=" + password_of("alice")};
+    std::vector<std::string> argv = {"/usr/lib/postgresql/15/bin/pgbench",
+                                     "-h",
+                                     "127.0.0.1",
+                                     "-p",
+                                     std::to_string(pooler().port()),
+                                     "-U",
+                                     "alice",
+                                     "-c",
+                                     "10",
+                                     "-j",
+                                     "2",
+                                     "-T",
+                                     "6"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    argv.push_back("app");
+    pid_t pgbench = spawn(argv, bench);
+    ASSERT_TRUE(poll_until([&] { return pool_stat("sv_active") != ""; }));
+    std::this_thread::sleep_for(1s);  // let the load settle in; not a timing assertion
+    start_takeover();
+    expect_handover_completes();
+    int status = wait_for_exit(pgbench, 60s);
+    std::string out = read_file(pooler().dir() + "/pgbench.log");
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    EXPECT_NE(out.find("number of failed transactions: 0 "), std::string::npos) << out;
+  }
+
   pid_t new_pid_ = -1;
   std::string pooler_dir_;
 };
@@ -203,6 +238,25 @@ TEST_F(Takeover, SessionClientKeepsItsServerAndTempTable) {
   EXPECT_EQ("42", client.value("SELECT n FROM kept"));
 }
 
+// Transaction pooling: the statements live under each client's names in pooler, not on one
+// server, so the names travel with the client.
+TEST_F(Takeover, TransactionPoolingClientsKeepTheirPreparedStatements) {
+  PoolerOptions options;
+  options.default_pool_size = 1;
+  start_pooler(options);
+  PqClient a = connect();
+  PqClient b = connect();
+  ASSERT_EQ("", a.prepare("s", "SELECT $1::int * 2"));
+  ASSERT_EQ("", b.prepare("s", "SELECT 'b:' || $1"));
+  ASSERT_EQ("", b.prepare("t", "SELECT 't'"));
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("42", a.exec_prepared("s", {"21"}));
+  EXPECT_EQ("b:1", b.exec_prepared("s", {"1"}));
+  EXPECT_EQ("t", b.exec_prepared("t"));
+  EXPECT_EQ("42P05", a.prepare("s", "SELECT 0"));  // the name is still taken
+}
+
 TEST_F(Takeover, CancelKeyIssuedBeforeStillCancelsAfter) {
   start_pooler();
   PqClient client = connect();
@@ -225,25 +279,12 @@ TEST_F(Takeover, CancelKeyIssuedBeforeStillCancelsAfter) {
 }
 
 TEST_F(Takeover, PgbenchRunsThroughTheHandOverWithoutFailures) {
-  PoolerOptions options;
-  options.default_pool_size = 5;
-  start_pooler(options);
-  SpawnOptions bench;
-  bench.as_test_user = false;
-  bench.output_path = pooler().dir() + "/pgbench.log";
-  bench.env = {"PGPASSWORD=" + password_of("alice")};
-  pid_t pgbench = spawn(
-      {"/usr/lib/postgresql/15/bin/pgbench", "-h", "127.0.0.1", "-p",
-       std::to_string(pooler().port()), "-U", "alice", "-c", "10", "-j", "2", "-T", "6", "app"},
-      bench);
-  ASSERT_TRUE(poll_until([&] { return pool_stat("sv_active") != ""; }));
-  std::this_thread::sleep_for(1s);  // let the load settle in; not a timing assertion
-  start_takeover();
-  expect_handover_completes();
-  int status = wait_for_exit(pgbench, 60s);
-  std::string out = read_file(pooler().dir() + "/pgbench.log");
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
-  EXPECT_NE(out.find("number of failed transactions: 0 "), std::string::npos) << out;
+  pgbench_through_takeover({});
+}
+
+// Clients move while their statements are prepared on servers that stay behind or move too.
+TEST_F(Takeover, PgbenchPreparedRunsThroughTheHandOverWithoutFailures) {
+  pgbench_through_takeover({"-M", "prepared", "-S"});
 }
 
 TEST_F(Takeover, WithoutAnOldProcessItStartsNormally) {
