@@ -511,7 +511,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(pointer_text(c));
         rs.add(c->server() ? pointer_text(c->server()) : std::string());
         rs.add(int64_t{0}).add(std::string());
-        rs.add(c->params().get(pool::TrackedParam::kApplicationName));
+        rs.add(std::string(c->params().get(pool::TrackedParam::kApplicationName)));
         rs.end_row();
       }
     } else {
@@ -526,7 +526,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(pointer_text(s));
         rs.add(s->client() ? pointer_text(s->client()) : std::string());
         rs.add(int64_t{s->backend_pid()}).add(std::string());
-        rs.add(s->params().get(pool::TrackedParam::kApplicationName));
+        rs.add(std::string(s->params().get(pool::TrackedParam::kApplicationName)));
         rs.end_row();
       }
     }

@@ -258,9 +258,10 @@ bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& pack
 
 void ClientConnection::begin_auth() {
   const config::Settings& s = pooler_.settings();
+  login_ = std::make_unique<LoginState>();
   PoolUser* user = pooler_.find_user(user_name_);
-  user_known_ = user != nullptr && user->in_auth_file;
-  secret_ = user_known_ ? user->secret : std::string();
+  login_->user_known = user != nullptr && user->in_auth_file;
+  login_->secret = login_->user_known ? user->secret : std::string();
   config::AuthType type = s.auth_type;
   if (is_admin_ && from_unix_socket_ && user_name_ == "pgbouncer" &&
       takeover::peer_has_our_uid(fd())) {
@@ -275,7 +276,7 @@ void ClientConnection::begin_auth() {
       auth_succeeded();
       return;
     case config::AuthType::Trust:
-      if (!user_known_) {
+      if (!login_->user_known) {
         auth_failed();
         return;
       }
@@ -285,24 +286,24 @@ void ClientConnection::begin_auth() {
       protocol::append_auth_cleartext(out);
       break;
     case config::AuthType::Md5:
-      if (!user_known_ || auth::secret_kind(secret_) != auth::SecretKind::Scram) {
-        auth::secure_random(md5_salt_.data(), md5_salt_.size());
-        protocol::append_auth_md5(out, md5_salt_.data());
+      if (!login_->user_known || auth::secret_kind(login_->secret) != auth::SecretKind::Scram) {
+        auth::secure_random(login_->md5_salt.data(), login_->md5_salt.size());
+        protocol::append_auth_md5(out, login_->md5_salt.data());
         break;
       }
       [[fallthrough]];  // a SCRAM secret cannot answer md5: use SCRAM, as PgBouncer does
     case config::AuthType::ScramSha256: {
       auth::ScramSecret secret;
-      const auth::SecretKind kind = auth::secret_kind(secret_);
+      const auth::SecretKind kind = auth::secret_kind(login_->secret);
       std::optional<auth::ScramSecret> parsed;
-      if (user_known_ && kind == auth::SecretKind::Scram)
-        parsed = auth::parse_scram_secret(secret_);
+      if (login_->user_known && kind == auth::SecretKind::Scram)
+        parsed = auth::parse_scram_secret(login_->secret);
       if (parsed) {
         secret = *parsed;
-      } else if (user_known_ && kind == auth::SecretKind::Plain) {
+      } else if (login_->user_known && kind == auth::SecretKind::Plain) {
         // A stable per-user salt lets the key cache skip PBKDF2 on later logins.
         std::string salt = auth::md5_hex(pooler_.scram_salt_seed() + user_name_).substr(0, 16);
-        secret = pooler_.scram_cache().secret(secret_, salt, kDefaultScramIterations);
+        secret = pooler_.scram_cache().secret(login_->secret, salt, kDefaultScramIterations);
       } else {
         // Unknown user or md5 secret: run the exchange against a decoy so the failure
         // looks exactly like a wrong password.
@@ -310,9 +311,9 @@ void ClientConnection::begin_auth() {
             auth::md5_hex(pooler_.scram_salt_seed() + "decoy" + user_name_).substr(0, 16);
         secret =
             pooler_.scram_cache().secret(pooler_.scram_salt_seed(), salt, kDefaultScramIterations);
-        user_known_ = false;
+        login_->user_known = false;
       }
-      scram_ = std::make_unique<auth::ScramServer>(std::move(secret));
+      login_->scram = std::make_unique<auth::ScramServer>(std::move(secret));
       protocol::append_auth_sasl(out, "SCRAM-SHA-256");
       break;
     }
@@ -327,15 +328,15 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
           std::string("expected password response, got message type ") + type);
     return;
   }
-  if (scram_) {
-    if (!scram_->authenticated() && !sasl_started_) {
+  if (login_->scram) {
+    if (!login_->scram->authenticated() && !login_->sasl_started) {
       auto init = protocol::parse_sasl_initial_response(body);
       if (!init || init->mechanism != "SCRAM-SHA-256") {
         fatal(sqlstate::kProtocolViolation, "client selected an invalid SASL mechanism");
         return;
       }
-      sasl_started_ = true;
-      auto r = scram_->handle_client_first(init->data);
+      login_->sasl_started = true;
+      auto r = login_->scram->handle_client_first(init->data);
       if (!r) {
         fatal(sqlstate::kProtocolViolation, "malformed SCRAM message: " + r.error().message);
         return;
@@ -345,21 +346,22 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
       send_local(out);
       return;
     }
-    auto r = scram_->handle_client_final(body);
-    if (!r || !user_known_) {
+    auto r = login_->scram->handle_client_final(body);
+    if (!r || !login_->user_known) {
       auth_failed();
       return;
     }
-    if (auth::secret_kind(secret_) == auth::SecretKind::Scram && scram_->client_key()) {
+    if (auth::secret_kind(login_->secret) == auth::SecretKind::Scram &&
+        login_->scram->client_key()) {
       // Remember the client's keys so servers can be logged in without a password.
       PoolUser& u = pooler_.user_for_pool(user_name_);
-      u.scram_client_key = *scram_->client_key();
-      u.scram_server_key = scram_->server_key();
+      u.scram_client_key = *login_->scram->client_key();
+      u.scram_server_key = login_->scram->server_key();
     }
     std::string out;
     protocol::append_auth_sasl_final(out, r.value());
     send_local(out);
-    scram_.reset();
+    login_->scram.reset();
     auth_succeeded();
     return;
   }
@@ -369,17 +371,17 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
     return;
   }
   bool ok = false;
-  if (user_known_) {
+  if (login_->user_known) {
     if (pooler_.settings().auth_type == config::AuthType::Plain) {
-      switch (auth::secret_kind(secret_)) {
+      switch (auth::secret_kind(login_->secret)) {
         case auth::SecretKind::Plain:
-          ok = auth::constant_time_equals(*password, secret_);
+          ok = auth::constant_time_equals(*password, login_->secret);
           break;
         case auth::SecretKind::Md5:
-          ok = auth::constant_time_equals(auth::md5_secret(*password, user_name_), secret_);
+          ok = auth::constant_time_equals(auth::md5_secret(*password, user_name_), login_->secret);
           break;
         case auth::SecretKind::Scram: {
-          auto stored = auth::parse_scram_secret(secret_);
+          auto stored = auth::parse_scram_secret(login_->secret);
           if (stored) {
             auto mine = pooler_.scram_cache().secret(*password, stored->salt, stored->iterations);
             ok = auth::constant_time_equals(auth::as_view(mine.stored_key),
@@ -389,7 +391,8 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
         }
       }
     } else {
-      ok = auth::verify_md5_response(secret_, user_name_, md5_salt_.data(), *password);
+      ok =
+          auth::verify_md5_response(login_->secret, user_name_, login_->md5_salt.data(), *password);
     }
   }
   if (!ok) {
@@ -409,6 +412,7 @@ void ClientConnection::auth_failed() {
 }
 
 void ClientConnection::auth_succeeded() {
+  login_.reset();
   pooler_.login_done(this);
   const config::Settings& s = pooler_.settings();
   if (is_admin_) {

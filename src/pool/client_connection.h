@@ -127,11 +127,15 @@ class ClientConnection final : public Connection {
   ParameterSet params_;
   CancelKeyMap::Key cancel_key_{};
   bool has_cancel_key_ = false;
-  std::array<uint8_t, 4> md5_salt_{};
-  std::unique_ptr<auth::ScramServer> scram_;
-  std::string secret_;  // the auth_file secret being checked (or a decoy for unknown users)
-  bool user_known_ = false;
-  bool sasl_started_ = false;
+  // Only while logging in: a logged-in client does not carry the secret it was checked with.
+  struct LoginState {
+    std::array<uint8_t, 4> md5_salt{};
+    std::unique_ptr<auth::ScramServer> scram;
+    std::string secret;  // the auth_file secret being checked (or a decoy for unknown users)
+    bool user_known = false;
+    bool sasl_started = false;
+  };
+  std::unique_ptr<LoginState> login_;
   bool takeover_peer_ = false;
   bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
   std::unique_ptr<ClientStatements> statements_;  // none until the first named Parse

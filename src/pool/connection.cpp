@@ -13,7 +13,6 @@ Connection::Connection(Pooler& pooler, Socket socket)
     : pooler_(pooler), socket_(std::move(socket)), connect_time_(Clock::now()) {
   read_event_.assign(pooler_.loop(), socket_.fd(), EV_READ | EV_PERSIST, &Connection::read_cb,
                      this);
-  write_event_.assign(pooler_.loop(), socket_.fd(), EV_WRITE, &Connection::write_cb, this);
 }
 
 Connection::~Connection() {
@@ -47,7 +46,12 @@ void Connection::stop_reading() {
 }
 
 void Connection::want_write() {
-  if (!closing_) write_event_.add();
+  if (closing_) return;
+  if (!write_event_) {
+    write_event_ = std::make_unique<Event>();
+    write_event_->assign(pooler_.loop(), socket_.fd(), EV_WRITE, &Connection::write_cb, this);
+  }
+  write_event_->add();
 }
 
 ssize_t Connection::read_some() {

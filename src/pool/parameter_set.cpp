@@ -31,10 +31,36 @@ bool ParameterSet::set(std::string_view name, std::string_view value) {
   return true;
 }
 
+size_t ParameterSet::offset_of(TrackedParam p) const {
+  size_t offset = 0;
+  for (size_t i = 0; i < index(p); ++i) {
+    if (known_ & (1u << i)) offset = packed_.find('\0', offset) + 1;
+  }
+  return offset;
+}
+
+std::string_view ParameterSet::get(TrackedParam p) const {
+  if (!has(p)) return {};
+  const size_t start = offset_of(p);
+  return std::string_view(packed_).substr(start, packed_.find('\0', start) - start);
+}
+
+void ParameterSet::set(TrackedParam p, std::string_view value) {
+  value = value.substr(0, value.find('\0'));
+  const size_t start = offset_of(p);
+  if (has(p)) {
+    packed_.replace(start, packed_.find('\0', start) - start, value);
+  } else {
+    packed_.insert(start, 1, '\0');
+    packed_.insert(start, value);
+    known_ |= bit(p);
+  }
+}
+
 void ParameterSet::fill_missing_from(const ParameterSet& defaults) {
   for (size_t i = 0; i < kTrackedParamCount; ++i) {
     auto p = static_cast<TrackedParam>(i);
-    if (!has(p) && defaults.has(p)) set(p, defaults.values_[i]);
+    if (!has(p) && defaults.has(p)) set(p, defaults.get(p));
   }
 }
 
@@ -54,8 +80,8 @@ std::string ParameterSet::sync_query(const ParameterSet& wanted, const Parameter
   std::string sql;
   for (size_t i = 0; i < kTrackedParamCount; ++i) {
     auto p = static_cast<TrackedParam>(i);
-    const std::string& w = wanted.values_[i];
-    if (!wanted.has(p) || (actual.has(p) && w == actual.values_[i])) continue;
+    const std::string_view w = wanted.get(p);
+    if (!wanted.has(p) || (actual.has(p) && w == actual.get(p))) continue;
     sql += "SET ";
     sql += kNames[i];
     sql += '=';

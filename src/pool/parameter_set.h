@@ -27,11 +27,9 @@ class ParameterSet {
  public:
   // Returns false if `name` is not tracked.
   bool set(std::string_view name, std::string_view value);
-  void set(TrackedParam p, std::string_view value) {
-    values_[index(p)].assign(value);
-    known_ |= bit(p);
-  }
-  const std::string& get(TrackedParam p) const { return values_[index(p)]; }
+  void set(TrackedParam p, std::string_view value);
+  // Empty when not known. Valid until the next set().
+  std::string_view get(TrackedParam p) const;
   // Known even when empty: application_name '' differs from a server's 'a'.
   bool has(TrackedParam p) const { return (known_ & bit(p)) != 0; }
   // Fill params this set lacks from `defaults` (a server's values at login).
@@ -44,7 +42,11 @@ class ParameterSet {
  private:
   static size_t index(TrackedParam p) { return static_cast<size_t>(p); }
   static uint8_t bit(TrackedParam p) { return static_cast<uint8_t>(1u << index(p)); }
-  std::array<std::string, kTrackedParamCount> values_;
+  // Where p's value starts in packed_ (or would start, if not known).
+  size_t offset_of(TrackedParam p) const;
+  // The known values in TrackedParam order, each followed by a NUL (parameter values never
+  // hold one): one string instead of six keeps an idle client small.
+  std::string packed_;
   uint8_t known_ = 0;
 };
 

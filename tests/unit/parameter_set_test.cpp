@@ -53,5 +53,33 @@ TEST(ParameterSet, FillMissingKeepsClientValues) {
   EXPECT_FALSE(client.has(TrackedParam::kIntervalStyle));
 }
 
+// The values share one string: setting one in any order must leave the others intact.
+TEST(ParameterSet, ValuesSetInAnyOrderAndReplacedKeepTheirNeighbours) {
+  ParameterSet p;
+  p.set(TrackedParam::kTimeZone, "UTC");
+  p.set(TrackedParam::kClientEncoding, "UTF8");
+  p.set(TrackedParam::kIntervalStyle, "");
+  p.set(TrackedParam::kApplicationName, "app");
+  EXPECT_EQ("UTF8", p.get(TrackedParam::kClientEncoding));
+  EXPECT_EQ("UTC", p.get(TrackedParam::kTimeZone));
+  EXPECT_EQ("app", p.get(TrackedParam::kApplicationName));
+  EXPECT_TRUE(p.has(TrackedParam::kIntervalStyle));
+  EXPECT_EQ("", p.get(TrackedParam::kIntervalStyle));
+  EXPECT_FALSE(p.has(TrackedParam::kDateStyle));
+  EXPECT_EQ("", p.get(TrackedParam::kDateStyle));
+
+  p.set(TrackedParam::kTimeZone, "America/Argentina/Buenos_Aires");
+  p.set(TrackedParam::kClientEncoding, "");
+  EXPECT_EQ("", p.get(TrackedParam::kClientEncoding));
+  EXPECT_EQ("America/Argentina/Buenos_Aires", p.get(TrackedParam::kTimeZone));
+  EXPECT_EQ("app", p.get(TrackedParam::kApplicationName));
+  EXPECT_EQ("", p.get(TrackedParam::kIntervalStyle));
+
+  ParameterSet copy = p;
+  copy.set(TrackedParam::kApplicationName, "other");
+  EXPECT_EQ("app", p.get(TrackedParam::kApplicationName));
+  EXPECT_EQ("SET application_name='other';", ParameterSet::sync_query(copy, p));
+}
+
 }  // namespace
 }  // namespace pooler::pool
