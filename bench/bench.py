@@ -33,6 +33,9 @@ STORE_TARGET = "pooler-store"
 # Bytes of one `SELECT generate_series(1,100000)` result on the wire: a DataRow per row
 # ('D', int32 length, int16 column count, int32 value length, the digits), plus the
 # RowDescription and CommandComplete around it.
+# Workload i: a COPY FROM STDIN of about this many bytes, in rows of this size.
+COPY_BYTES = 100 * 1000 * 1000
+COPY_ROW_BYTES = 100
 RESULT_BYTES = sum(1 + 4 + 2 + 4 + len(str(i)) for i in range(1, 100001)) + 60
 
 
@@ -398,6 +401,68 @@ log_disconnections = 0
             res.update(status="failed", error=f"{failed} of {n} idle logins failed: {err[:150]}")
         return res
 
+    def psql_direct(self, *commands):
+        """Runs SQL on the throwaway PostgreSQL as its superuser, over its Unix socket."""
+        args = ["psql", "-qXAt", "-h", self.tmp, "-p", str(self.pg_port), "-U", "postgres", "-d", DB]
+        for c in commands:
+            args += ["-c", c]
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+    def copy_run(self, target):
+        """(i): one COPY FROM STDIN of COPY_BYTES through target (psql's \\copy), timed."""
+        path = f"{self.tmp}/copy.data"
+        if not os.path.exists(path):
+            row = "x" * (COPY_ROW_BYTES - 8) + "\n"
+            with open(path, "w") as f:
+                for i in range(COPY_BYTES // COPY_ROW_BYTES):
+                    f.write(f"{i % 1000000:06d}\t{row}")
+            os.chmod(path, 0o644)
+            self.psql_direct("CREATE UNLOGGED TABLE IF NOT EXISTS copybench (id int, pad text)",
+                             f"GRANT ALL ON copybench TO {USER}")
+        self.psql_direct("TRUNCATE copybench")
+        size = os.path.getsize(path)
+        pid = self.pid(target)
+        cpu0 = cpu_seconds(pid) if pid else None
+        t0 = time.time()
+        r = subprocess.run(["psql", "-qX", "-h", "127.0.0.1", "-p", str(self.ports[target]), "-U", USER, DB,
+                            "-c", f"\\copy copybench FROM '{path}'"],
+                           env=self.env, capture_output=True, text=True, timeout=600)
+        wall = time.time() - t0
+        if r.returncode != 0:
+            return dict(status="failed", error=(r.stderr.strip() or "psql failed")[:200])
+        res = dict(status="ok", tps=1.0 / wall, lat_mean_ms=wall * 1000.0, mb_per_s=size / wall / 1e6,
+                   transactions=1)
+        if pid:
+            res["cpu_s_per_1k_tx"] = (cpu_seconds(pid) - cpu0) * 1000.0  # per 1000 COPYs
+        return res
+
+    def scram_login_run(self, target, n):
+        """(l): CPU per login when userlist.txt holds PostgreSQL's SCRAM secret instead of
+        the password. The target restarts on that file, and again on the plain one after."""
+        secret = self.psql_direct(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{USER}'")
+        userlist = f"{self.tmp}/userlist.txt"
+        self.stop_pooler(target)
+        with open(userlist, "w") as f:
+            f.write(f'"{USER}" "{secret}"\n')
+        try:
+            self.start_pooler(target)
+            pid = self.pid(target)
+            cpu0 = cpu_seconds(pid)
+            helper, ok, failed = self.open_idle_clients(target, n)
+            if helper is None:
+                return dict(status="failed", error=f"idle helper: {failed}")
+            cpu1 = cpu_seconds(pid)
+            helper.stdin.close()
+            helper.wait(timeout=120)
+            if failed or not ok:
+                return dict(status="failed", error=f"{failed} of {n} logins failed")
+            return dict(status="ok", login_cpu_ms=(cpu1 - cpu0) / ok * 1000.0, idle_ok=ok)
+        finally:
+            self.stop_pooler(target)
+            with open(userlist, "w") as f:
+                f.write(f'"{USER}" "{PASSWORD}"\n')
+            self.start_pooler(target)
+
     def workloads(self):
         a = self.args
         script = f"{self.tmp}/bigresult.sql"
@@ -415,6 +480,8 @@ log_disconnections = 0
         if not a.quick:
             w.append(("g10000", "10000 idle + 20 active", 10000))
         w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
+        w.append(("i", f"{COPY_BYTES // 1000000} MB COPY FROM STDIN", None))
+        w.append(("l", "logins, SCRAM secret in userlist", 100 if a.quick else 500))
         # The cost of keeping the fd store and the crash-safe state exact at every boundary.
         w.append(("s", "a with fd store + state on", ["-S", "-M", "simple", "-c", "50"]))
         # c20 = pool size: PgBouncer's SUSPEND cannot finish while clients queue for a server.
@@ -445,7 +512,13 @@ log_disconnections = 0
             for rep in range(reps):
                 order = list(targets) if (wi + rep) % 2 == 0 else list(reversed(targets))
                 for t in order:
-                    if isinstance(wargs, int):
+                    if wid == "i":
+                        res = self.copy_run(t)
+                    elif wid == "l":
+                        if t == "direct":
+                            continue  # PostgreSQL's own login cost is not a pooler's
+                        res = self.scram_login_run(t, wargs)
+                    elif isinstance(wargs, int):
                         if t == "direct":
                             continue  # PostgreSQL cannot hold thousands of idle backends cheaply
                         res = self.idle_run(t, wargs, a.time)
@@ -459,7 +532,14 @@ log_disconnections = 0
                         res["mb_per_s"] = res["tps"] * RESULT_BYTES / 1e6
                     res.update(workload=wid, desc=desc, target=t, rep=rep + 1)
                     self.rows.append(res)
-                    brief = (f"tps {res['tps']:.0f}" if res.get("tps") else f"FAILED: {res.get('error', '')}")
+                    if res.get("status") == "failed":
+                        brief = f"FAILED: {res.get('error', '')}"
+                    elif wid == "i":
+                        brief = f"{res['mb_per_s']:.0f} MB/s"
+                    elif wid == "l":
+                        brief = f"login cpu {res['login_cpu_ms']:.3f} ms"
+                    else:
+                        brief = f"tps {res['tps']:.0f}" if res.get("tps") else f"FAILED: {res.get('error', '')}"
                     print(f"    {wid:7} rep {rep + 1} {t:9} {brief}", flush=True)
                     if t in self.procs and self.procs[t].poll() is not None:
                         raise RuntimeError(f"{t} died during {wid}; log:\n" + self.tail_log(t))
