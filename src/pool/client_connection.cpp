@@ -537,14 +537,8 @@ void ClientConnection::forward_to_server() {
   if (!server || server->state() != ServerConnection::State::kLinked) return;
   const uint32_t max_len = pooler_.max_message_length();
   while (ready_ < in_.size()) {
-    const size_t avail = in_.size() - ready_;
-    if (stream_remaining_ > 0) {
-      size_t take = std::min<size_t>(stream_remaining_, avail);
-      ready_ += take;
-      stream_remaining_ -= static_cast<uint32_t>(take);
-      continue;
-    }
-    Frame f = protocol::next_frame(in_.data() + ready_, avail, max_len);
+    if (take_streamed_bytes()) continue;
+    Frame f = protocol::next_frame(in_.data() + ready_, in_.size() - ready_, max_len);
     if (f.status == Frame::Status::kIncomplete) break;
     if (f.status == Frame::Status::kInvalid) {
       fatal(sqlstate::kProtocolViolation, std::string("invalid message from client: ") + f.error);
@@ -564,9 +558,7 @@ void ClientConnection::forward_to_server() {
       if (t == Tracked::kHandled) continue;
     }
     server->note_client_message(f.type);
-    size_t take = std::min(f.size(), in_.size() - ready_);  // tracking may have moved bytes
-    ready_ += take;
-    stream_remaining_ = static_cast<uint32_t>(f.size() - take);
+    take_message(f.size());
   }
   if (ready_ == 0) return;
   // Bytes pooler added wait in the server's output: ours follow once they are out.
@@ -682,11 +674,7 @@ bool ClientConnection::move_to_server_output(ServerConnection& server, const std
     stream_remaining_ = static_cast<uint32_t>(f.size() - head);
   }
   server.note_client_message(f.type);
-  if (!route.rename) {
-    const size_t take = std::min(f.size(), in_.size());
-    ready_ = take;
-    stream_remaining_ = static_cast<uint32_t>(f.size() - take);
-  }
+  if (!route.rename) take_message(f.size());
   if (!ok) server.fail("write to server failed");
   return ok;
 }

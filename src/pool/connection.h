@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -59,6 +60,22 @@ class Connection {
   // nothing now (EAGAIN) or no room.
   ssize_t read_some();
   void release_buffer_if_idle();
+  // While a message's body streams through, its bytes are due to the peer as they arrive.
+  // True if a body was streaming (the caller's scan goes on from the new ready_).
+  bool take_streamed_bytes() {
+    if (stream_remaining_ == 0) return false;
+    const size_t take = std::min<size_t>(stream_remaining_, in_.size() - ready_);
+    ready_ += take;
+    stream_remaining_ -= static_cast<uint32_t>(take);
+    return true;
+  }
+  // The message at ready_ (of `size` bytes) is due to the peer; what is not buffered yet
+  // streams through later.
+  void take_message(size_t size) {
+    const size_t take = std::min(size, in_.size() - ready_);
+    ready_ += take;
+    stream_remaining_ = static_cast<uint32_t>(size - take);
+  }
 
   virtual void on_readable() = 0;
   virtual void on_writable();  // flushes out_, then lets the peer flush into us

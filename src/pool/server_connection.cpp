@@ -473,13 +473,8 @@ void ServerConnection::forward_to_client() {
     const size_t before = ready_;
     bool swallow_next = false;
     while (ready_ < in_.size()) {
+      if (take_streamed_bytes()) continue;
       const size_t avail = in_.size() - ready_;
-      if (stream_remaining_ > 0) {
-        size_t take = std::min<size_t>(stream_remaining_, avail);
-        ready_ += take;
-        stream_remaining_ -= static_cast<uint32_t>(take);
-        continue;
-      }
       Frame f = protocol::next_frame(in_.data() + ready_, avail, max_len);
       if (f.status == Frame::Status::kIncomplete) break;
       if (f.status == Frame::Status::kInvalid) {
@@ -559,9 +554,7 @@ void ServerConnection::forward_to_client() {
         }
         continue;
       }
-      size_t take = std::min(f.size(), avail);
-      ready_ += take;
-      stream_remaining_ = static_cast<uint32_t>(f.size() - take);
+      take_message(f.size());
     }
     pool_->db().stats.bytes_sent += ready_ - before;
     if (ready_ > 0) {
