@@ -506,6 +506,29 @@ TEST_F(SystemdTest, ACancelKeyFromBeforeACrashStillCancelsAfterRecovery) {
   EXPECT_EQ(client.value("SELECT 1"), "1");
 }
 
+// Prepared statements do not fit a crash-safe slot. After a crash, a transaction-pooling
+// client that holds some is closed, rather than left to find them gone (26000); a client
+// without any stays connected.
+TEST_F(SystemdTest, ACrashClosesAClientWhosePreparedStatementsCannotBeRestored) {
+  install();
+  start_socket();
+  PqClient plain = connected_client();
+  PqClient prepared = connected_client();
+  ASSERT_EQ("", prepared.prepare("s", "SELECT 7"));
+  ASSERT_EQ("7", prepared.exec_prepared("s"));
+  CommandResult kill = harness().systemctl({"kill", "-s", "KILL", unit().service()});
+  ASSERT_EQ(kill.code, 0) << kill.both();
+  ASSERT_TRUE(
+      poll_until([&] { return show("NRestarts") == "1" && show("ActiveState") == "active"; }, 30s));
+  EXPECT_EQ("1", plain.value("SELECT 1"));
+  try {
+    prepared.exec_prepared("s");
+    ADD_FAILURE() << "the client with a prepared statement was kept after the crash";
+  } catch (const PqError& e) {
+    EXPECT_EQ("", e.sqlstate()) << "expected a closed connection, got: " << e.what();
+  }
+}
+
 TEST_F(SystemdTest, ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState) {
   // In the unit's RuntimeDirectory: the only place the sandboxed service may delete a file.
   const std::string name = "pooler-ACrashDuringRecoveryMakesTheNextStartIgnoreTheStoredState";
