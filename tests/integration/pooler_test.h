@@ -6,7 +6,9 @@
 
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "pg_cluster.h"
 #include "pooler_process.h"
@@ -45,6 +47,42 @@ class PoolerTest : public ::testing::Test {
     PqClient client = pooler_->admin();
     EXPECT_TRUE(client.ok()) << "admin console: " << client.connect_error();
     return client;
+  }
+
+  // pgbench as alice on app through this test's pooler (`args` before the database name), as
+  // root (it only connects), its output in the pooler's directory under `log`.
+  struct PgbenchCommand {
+    std::vector<std::string> argv;
+    SpawnOptions options;
+  };
+  PgbenchCommand pgbench_command(const std::vector<std::string>& args,
+                                 const std::string& log = "pgbench.log") {
+    PgbenchCommand c;
+    c.argv = {"/usr/lib/postgresql/15/bin/pgbench", "-n", "-j",   "2", "-h", "127.0.0.1", "-p",
+              std::to_string(pooler_->port()),      "-U", "alice"};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.argv.push_back("app");
+    c.options.as_test_user = false;
+    c.options.output_path = pooler_->dir() + "/" + log;
+    c.options.env = {"PGPASSWORD=" + password_of("alice")};
+    return c;
+  }
+  // pgbench's report says it processed transactions and none failed.
+  static void expect_pgbench_clean(const std::string& output) {
+    std::smatch failed;
+    EXPECT_TRUE(
+        std::regex_search(output, failed, std::regex(R"(number of failed transactions: (\d+))")))
+        << output;
+    if (!failed.empty()) {
+      EXPECT_EQ("0", failed[1].str()) << output;
+    }
+    std::smatch processed;
+    EXPECT_TRUE(std::regex_search(
+        output, processed, std::regex(R"(number of transactions actually processed: (\d+))")))
+        << output;
+    if (!processed.empty()) {
+      EXPECT_GT(std::stoll(processed[1].str()), 0) << output;
+    }
   }
 
   // The value of `column` in the SHOW POOLS row for database/user ("" if there is none).

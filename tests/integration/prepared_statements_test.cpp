@@ -3,6 +3,7 @@
 // free, as PgBouncer 1.21+ does and PgBouncer 1.18 cannot.
 #include <libpq-fe.h>
 
+#include <memory>
 #include <regex>
 #include <string>
 #include <vector>
@@ -23,35 +24,33 @@ class PreparedStatements : public PoolerTest {
     start_pooler(options);
   }
 
-  // pgbench through the pooler; returns its output after checking exit 0 and 0 failures.
-  std::string pgbench(const std::vector<std::string>& args) {
-    SpawnOptions run_options;
-    run_options.as_test_user = false;
-    run_options.output_path = pooler().dir() + "/pgbench.out";
-    run_options.env = {"PGPASSWORD=" + password_of("alice")};
-    std::vector<std::string> argv = {
-        "/usr/lib/postgresql/15/bin/pgbench", "-n", "-j",   "2", "-h", "127.0.0.1", "-p",
-        std::to_string(pooler().port()),      "-U", "alice"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("app");
-    const int rc = run(argv, run_options);
-    const std::string output = read_file(run_options.output_path);
+  // pgbench through the pooler: exit 0 and no failed transaction.
+  void pgbench(const std::vector<std::string>& args) {
+    PgbenchCommand bench = pgbench_command(args);
+    const int rc = run(bench.argv, bench.options);
+    const std::string output = read_file(bench.options.output_path);
     EXPECT_EQ(0, rc) << output;
-    std::smatch failed;
-    EXPECT_TRUE(
-        std::regex_search(output, failed, std::regex(R"(number of failed transactions: (\d+))")))
-        << output;
-    if (!failed.empty()) {
-      EXPECT_EQ("0", failed[1].str()) << output;
+    expect_pgbench_clean(output);
+  }
+
+  // A raw protocol connection, logged in (the pooler must use auth_type trust).
+  std::unique_ptr<RawConnection> raw_login() {
+    auto raw = std::make_unique<RawConnection>(pooler().port());
+    EXPECT_TRUE(raw->connected());
+    EXPECT_TRUE(raw->send_bytes(startup_packet(true)));
+    for (;;) {
+      auto m = raw->next();
+      EXPECT_TRUE(m.has_value()) << "login did not finish";
+      if (!m || m->type == 'Z') break;
     }
-    std::smatch processed;
-    EXPECT_TRUE(std::regex_search(
-        output, processed, std::regex(R"(number of transactions actually processed: (\d+))")))
-        << output;
-    if (!processed.empty()) {
-      EXPECT_GT(std::stoll(processed[1].str()), 0) << output;
-    }
-    return output;
+    return raw;
+  }
+
+  void start_for_raw_clients() {
+    PoolerOptions options;
+    options.auth_type = "trust";  // a raw login needs no password exchange
+    options.default_pool_size = 1;
+    start_pooler(options);
   }
 };
 
@@ -79,6 +78,28 @@ TEST_F(PreparedStatements, EachClientKeepsItsOwnNamesOnASharedServer) {
       a.value("SELECT string_agg(name, ',' ORDER BY name) FROM pg_prepared_statements");
   EXPECT_TRUE(std::regex_match(names, std::regex("pooler_[0-9a-f]{16},pooler_[0-9a-f]{16}")))
       << names;
+}
+
+TEST_F(PreparedStatements, DescribeSeesTheClientsStatement) {
+  start(1);
+  PqClient a = connect();
+  PqClient b = connect();
+  ASSERT_EQ("", a.prepare("s", "SELECT $1::int AS n, $2::text AS t"));
+  ASSERT_EQ("", b.prepare("s", "SELECT 1 AS one"));
+  PGresult* r = PQdescribePrepared(a.raw(), "s");
+  ASSERT_EQ(PGRES_COMMAND_OK, PQresultStatus(r)) << PQresultErrorMessage(r);
+  EXPECT_EQ(2, PQnparams(r));
+  EXPECT_EQ(2, PQnfields(r));
+  EXPECT_STREQ("t", PQfname(r, 1));
+  PQclear(r);
+  r = PQdescribePrepared(b.raw(), "s");
+  EXPECT_EQ(0, PQnparams(r));
+  EXPECT_STREQ("one", PQfname(r, 0));
+  PQclear(r);
+  r = PQdescribePrepared(a.raw(), "missing");
+  EXPECT_EQ("26000", sqlstate_of(r));
+  PQclear(r);
+  EXPECT_EQ("5", a.exec_prepared("s", {"5", "x"}));
 }
 
 TEST_F(PreparedStatements, ClientErrorsAreThoseOfPostgresqlAndTheClientCarriesOn) {
@@ -141,28 +162,16 @@ TEST_F(PreparedStatements, MessagesSkippedAfterAnErrorPrepareNothing) {
 }
 
 TEST_F(PreparedStatements, CloseForgetsTheNameAndAnotherClientsStatementIsPreparedAgain) {
-  PoolerOptions options;
-  options.auth_type = "trust";  // a raw login needs no password exchange
-  options.default_pool_size = 1;
-  start_pooler(options);
-  RawConnection raw(pooler().port());
-  ASSERT_TRUE(raw.connected());
-  ASSERT_TRUE(raw.send_bytes(startup_packet(true)));
-  for (;;) {
-    auto m = raw.next();
-    ASSERT_TRUE(m.has_value());
-    if (m->type == 'Z') break;
-  }
-  auto message = [](char type, const std::string& body) {
-    return std::string(1, type) + be32(static_cast<uint32_t>(4 + body.size())) + body;
-  };
+  start_for_raw_clients();
+  std::unique_ptr<RawConnection> login = raw_login();
+  RawConnection& raw = *login;
   const std::string z(1, '\0');
   const std::string no_params("\0\0", 2);
-  std::string batch = message('P', "s1" + z + "SELECT 1" + z + no_params) +
-                      message('C', "S" + std::string("s1") + z) +
-                      message('P', "s1" + z + "SELECT 2" + z + no_params) +
-                      message('B', z + "s1" + z + no_params + no_params + no_params) +
-                      message('E', z + std::string(4, '\0')) + message('S', "");
+  std::string batch = frontend_message('P', "s1" + z + "SELECT 1" + z + no_params) +
+                      frontend_message('C', "S" + std::string("s1") + z) +
+                      frontend_message('P', "s1" + z + "SELECT 2" + z + no_params) +
+                      frontend_message('B', z + "s1" + z + no_params + no_params + no_params) +
+                      frontend_message('E', z + std::string(4, '\0')) + frontend_message('S', "");
   ASSERT_TRUE(raw.send_bytes(batch));
   std::string types;
   std::string row;
@@ -180,30 +189,18 @@ TEST_F(PreparedStatements, CloseForgetsTheNameAndAnotherClientsStatementIsPrepar
 // A batch larger than pooler's buffer: renaming needs room the full block does not have, so
 // some messages go through the server's own output instead. Every reply must still come.
 TEST_F(PreparedStatements, ABatchLargerThanTheBufferIsRenamedWhole) {
-  PoolerOptions options;
-  options.auth_type = "trust";
-  options.default_pool_size = 1;
-  start_pooler(options);
-  RawConnection raw(pooler().port());
-  ASSERT_TRUE(raw.connected());
-  ASSERT_TRUE(raw.send_bytes(startup_packet(true)));
-  for (;;) {
-    auto m = raw.next();
-    ASSERT_TRUE(m.has_value());
-    if (m->type == 'Z') break;
-  }
-  auto message = [](char type, const std::string& body) {
-    return std::string(1, type) + be32(static_cast<uint32_t>(4 + body.size())) + body;
-  };
+  start_for_raw_clients();
+  std::unique_ptr<RawConnection> login = raw_login();
+  RawConnection& raw = *login;
   const std::string z(1, '\0');
   const std::string no_params("\0\0", 2);
   const int kBinds = 2000;  // about 70 kB
-  std::string batch = message('P', "s1" + z + "SELECT 5" + z + no_params);
+  std::string batch = frontend_message('P', "s1" + z + "SELECT 5" + z + no_params);
   for (int i = 0; i < kBinds; ++i) {
-    batch += message('B', z + "s1" + z + no_params + no_params + no_params);
-    batch += message('E', z + std::string(4, '\0'));
+    batch += frontend_message('B', z + "s1" + z + no_params + no_params + no_params);
+    batch += frontend_message('E', z + std::string(4, '\0'));
   }
-  batch += message('S', "");
+  batch += frontend_message('S', "");
   ASSERT_TRUE(raw.send_bytes(batch));
   int parsed = 0, bound = 0, rows = 0, done = 0;
   for (;;) {

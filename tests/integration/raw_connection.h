@@ -36,6 +36,11 @@ inline std::string startup_packet(bool terminated) {
   return be32(static_cast<uint32_t>(8 + params.size())) + be32(kProtocol3) + params;
 }
 
+// One frontend message: type byte, length, body.
+inline std::string frontend_message(char type, const std::string& body) {
+  return std::string(1, type) + be32(static_cast<uint32_t>(4 + body.size())) + body;
+}
+
 struct BackendMessage {
   char type;
   std::string body;
