@@ -236,7 +236,7 @@ class Pooler {
   bool rolling_ = false;           // SUSPEND ROLLING from a pooler peer
   bool listeners_handed_ = false;  // rolling: the listeners went with the first batch
   bool rolling_parking_ = false;
-  int rolling_polls_ = 0;
+  int rolling_polls_ = 0;  // polls of a rolling hand-over that moved all they could
   bool can_move_now(const ClientConnection& c) const;
   std::vector<takeover::ConnectionRecord> listener_records() const;
   // Forget a connection the new process owns now: plain close(), no shutdown(), no fd
