@@ -1004,9 +1004,9 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
     out = listener_records();
     listeners_handed_ = true;
   }
-  // Hold busy clients at their next boundary only after ten polls in a row found less than a
-  // full batch to move. While idle ones still stream out in full batches, parking would
-  // stall busy clients behind all of them (1000 idle clients in batches of 32: 80 ms).
+  // Hold busy clients at their next boundary only after ten polls that moved everything
+  // movable (less than a full batch). While idle ones still stream out in full batches,
+  // parking would stall busy clients behind all of them (1000 idle in batches of 32: 80 ms).
   if (rolling_polls_ > kPollsBeforeParking && !rolling_parking_) {
     rolling_parking_ = true;
     clients_.for_each_safe([&](ClientConnection* c) {
