@@ -894,11 +894,11 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
       apply_tracked_values(client->params(), it->second->values);
       adopt_store_name(*client, it->second->values);
-      if (!statements_from_values(it->second->values, statement_registry_, client->statements())) {
+      if (has_statement_values(it->second->values) &&
+          !statements_from_values(it->second->values, statement_registry_, client->statements())) {
         POOLER_LOG(log_, LogLevel::kWarning, "%s takeover: a prepared statement was malformed",
                    client->label().c_str());
       }
-      if (client->statements().empty()) client->statements_.reset();
     }
     clients_by_old_fd[r.fd] = client;
     auto linked = servers_by_old_fd.find(r.link);

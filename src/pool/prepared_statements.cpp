@@ -87,6 +87,11 @@ void statements_to_values(const ClientStatements& statements,
   }
 }
 
+bool has_statement_values(const std::map<std::string, std::string>& values) {
+  auto it = values.lower_bound(std::string(kValuePrefix));
+  return it != values.end() && it->first.starts_with(kValuePrefix);
+}
+
 bool statements_from_values(const std::map<std::string, std::string>& values,
                             StatementRegistry& registry, ClientStatements& statements) {
   bool ok = true;

@@ -76,6 +76,8 @@ std::string server_statement_name(uint64_t id);
 // the definition in hex, beside the other per-client values.
 void statements_to_values(const ClientStatements& statements,
                           std::map<std::string, std::string>& values);
+// Whether `values` holds any "stmt:" value, so a client without statements gets no map.
+bool has_statement_values(const std::map<std::string, std::string>& values);
 // Takes the "stmt:" values; false if one is malformed (the rest are still taken).
 bool statements_from_values(const std::map<std::string, std::string>& values,
                             StatementRegistry& registry, ClientStatements& statements);

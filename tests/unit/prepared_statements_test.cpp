@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "pool/statement_router.h"
@@ -77,6 +78,42 @@ TEST(StatementRegistryTest, SameTextSameStatementWhileSomeoneHoldsIt) {
   // The name is derived from the text: a fresh registry (a new process) agrees.
   pool::StatementRegistry other;
   EXPECT_EQ(a->server_name, other.intern("SELECT 1")->server_name);
+}
+
+TEST(StatementValuesTest, StatementsTravelAsHexAndComeBackWhole) {
+  pool::StatementRegistry registry;
+  pool::ClientStatements sent;
+  // A definition is binary: query text, NUL, parameter count and type OIDs.
+  const std::string definition = "SELECT $1" + z + std::string("\x00\x01\x00\x00\x00\x17", 6);
+  sent.add("P_0", registry.intern(definition));
+  sent.add("with space", registry.intern("SELECT 2" + z + no_params));
+  std::map<std::string, std::string> values{{"application_name", "app"}};
+  EXPECT_FALSE(pool::has_statement_values(values));
+  pool::statements_to_values(sent, values);
+  EXPECT_TRUE(pool::has_statement_values(values));
+  EXPECT_EQ("app", values["application_name"]);
+
+  pool::StatementRegistry successor;  // the new process
+  pool::ClientStatements got;
+  ASSERT_TRUE(pool::statements_from_values(values, successor, got));
+  ASSERT_EQ(2u, got.size());
+  ASSERT_NE(nullptr, got.find("P_0"));
+  EXPECT_EQ(definition, (*got.find("P_0"))->definition);
+  EXPECT_EQ((*sent.find("P_0"))->server_name, (*got.find("P_0"))->server_name);
+  ASSERT_NE(nullptr, got.find("with space"));
+}
+
+TEST(StatementValuesTest, AMalformedValueIsReportedAndTheRestTaken) {
+  std::map<std::string, std::string> values{{"stmt:good", "53454c4543542031"},
+                                            {"stmt:odd", "abc"},
+                                            {"stmt:nothex", "zz"},
+                                            {"stmt:", "00"}};
+  pool::StatementRegistry registry;
+  pool::ClientStatements got;
+  EXPECT_FALSE(pool::statements_from_values(values, registry, got));
+  ASSERT_EQ(1u, got.size());
+  ASSERT_NE(nullptr, got.find("good"));
+  EXPECT_EQ("SELECT 1", (*got.find("good"))->definition);
 }
 
 TEST(ServerStatementsTest, EvictsTheLeastRecentlyUsed) {
