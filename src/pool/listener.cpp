@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/address_list.h"
 #include "pool/pooler.h"
 
 namespace pooler::pool {
@@ -61,32 +62,24 @@ void Listener::accept_ready() {
 }
 
 Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string port_str = std::to_string(port);
-  const char* node = (host == "*" || host.empty()) ? nullptr : host.c_str();
-  int rc = getaddrinfo(node, port_str.c_str(), &hints, &res);
-  if (rc != 0) return make_error("listen_addr " + host + ": " + gai_strerror(rc));
-  std::string description = (host.empty() ? "*" : host) + ":" + port_str;
+  auto addresses = AddressList::resolve(host, port, AddressList::Use::kBind);
+  if (!addresses) return make_error("listen_addr " + host + ": " + addresses.error().message);
+  std::string description = (host.empty() ? "*" : host) + ":" + std::to_string(port);
   Result<BoundSocket> result = make_error("listen_addr " + host + ": no usable address");
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  for (const addrinfo& ai : *addresses) {
+    int fd = ::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     Socket sock(fd);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, backlog) != 0) {
+    if (ai.ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd, ai.ai_addr, ai.ai_addrlen) != 0 || ::listen(fd, backlog) != 0) {
       result = make_error("could not listen on " + description + ": " + strerror(errno));
       continue;
     }
     result = BoundSocket{std::move(sock), description};
     break;
   }
-  freeaddrinfo(res);
   return result;
 }
 

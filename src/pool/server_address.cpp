@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/address_list.h"
+
 namespace pooler::pool {
 
 namespace {
@@ -47,18 +49,13 @@ Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry) {
     memcpy(sun.sun_path, path.c_str(), path.size() + 1);
     return start_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&sun), sizeof sun, path);
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port_str = std::to_string(port);
   // Blocking resolution; IP literals (the common case) resolve without a lookup.
-  int rc = getaddrinfo(entry.host.c_str(), port_str.c_str(), &hints, &res);
-  if (rc != 0) return make_error("could not resolve " + entry.host + ": " + gai_strerror(rc));
-  auto result =
-      start_connect(res->ai_family, res->ai_addr, res->ai_addrlen, entry.host + ":" + port_str);
-  freeaddrinfo(res);
-  return result;
+  auto addresses = AddressList::resolve(entry.host, port, AddressList::Use::kConnect);
+  if (!addresses)
+    return make_error("could not resolve " + entry.host + ": " + addresses.error().message);
+  const addrinfo& first = *addresses->begin();
+  return start_connect(first.ai_family, first.ai_addr, first.ai_addrlen,
+                       entry.host + ":" + std::to_string(port));
 }
 
 int pending_connect_error(int fd) {

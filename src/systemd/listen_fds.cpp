@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/address_list.h"
+
 namespace pooler::systemd {
 
 namespace {
@@ -90,18 +92,11 @@ std::string address_of_listener(int fd) {
 
 std::vector<std::string> tcp_listen_addresses(const std::string& host, int port) {
   std::vector<std::string> out;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string port_str = std::to_string(port);
-  const char* node = (host == "*" || host.empty()) ? nullptr : host.c_str();
-  if (getaddrinfo(node, port_str.c_str(), &hints, &res) != 0) return out;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    out.push_back(address_from_sockaddr(ai->ai_addr, ai->ai_addrlen).to_string());
+  auto addresses = AddressList::resolve(host, port, AddressList::Use::kBind);
+  if (!addresses) return out;
+  for (const addrinfo& ai : *addresses) {
+    out.push_back(address_from_sockaddr(ai.ai_addr, ai.ai_addrlen).to_string());
   }
-  freeaddrinfo(res);
   return out;
 }
 
