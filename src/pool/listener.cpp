@@ -2,7 +2,6 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,6 +12,7 @@
 
 #include "core/address_list.h"
 #include "pool/pooler.h"
+#include "pool/tcp_options.h"
 
 namespace pooler::pool {
 
@@ -53,10 +53,7 @@ void Listener::accept_ready() {
                  description_.c_str(), strerror(errno));
       return;
     }
-    if (!is_unix_) {
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
+    if (!is_unix_) apply_tcp_settings(fd, pooler_.settings());
     pooler_.accept_client(Socket(fd), is_unix_);
   }
 }

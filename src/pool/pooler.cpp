@@ -340,7 +340,7 @@ void Pooler::accept_client(Socket socket, bool from_unix) {
 }
 
 ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, std::string* error) {
-  auto pc = connect_to_server(pool.db().entry);
+  auto pc = connect_to_server(pool.db().entry, config_.settings);
   if (!pc) {
     *error = pc.error().message;
     return nullptr;
@@ -438,7 +438,7 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
 
 void Pooler::forward_cancel(const ServerConnection& server) {
   if (server.backend_pid() == 0) return;
-  auto pc = connect_to_server(server.pool().db().entry);
+  auto pc = connect_to_server(server.pool().db().entry, config_.settings);
   if (!pc) {
     POOLER_LOG(log_, LogLevel::kWarning, "cancel request: %s", pc.error().message.c_str());
     return;

@@ -14,7 +14,9 @@ struct PendingConnect {
   bool in_progress = false;  // EINPROGRESS: wait for writability, then check SO_ERROR
   std::string description;   // "127.0.0.1:5432" or "/run/postgresql/.s.PGSQL.5432"
 };
-Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry);
+// TCP sockets get the tcp_* settings (apply_tcp_settings).
+Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry,
+                                         const config::Settings& settings);
 
 // After writability: 0 if connected, else the errno of the failed connect.
 int pending_connect_error(int fd);

@@ -1,0 +1,88 @@
+// PgBouncer's tcp_* settings on the sockets pooler accepts and opens. The kernel shows each
+// socket's pending timer in /proc/net/tcp: "tr" 2 is the keepalive timer and "tm->when" its
+// time left in clock ticks (USER_HZ, 100 per second).
+#include <sstream>
+
+#include "pooler_test.h"
+
+namespace pooler_test {
+namespace {
+
+struct TcpSocket {
+  int local_port = 0, remote_port = 0;
+  int state = 0;  // 1: established
+  int timer = 0;  // 0: none, 1: retransmit, 2: keepalive
+  long ticks_left = 0;
+};
+
+std::vector<TcpSocket> ipv4_sockets() {
+  std::vector<TcpSocket> out;
+  std::istringstream in(read_file("/proc/net/tcp"));
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sl, local, remote, st, queues, timer;
+    f >> sl >> local >> remote >> st >> queues >> timer;
+    TcpSocket s;
+    s.local_port = std::stoi(local.substr(local.find(':') + 1), nullptr, 16);
+    s.remote_port = std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16);
+    s.state = std::stoi(st, nullptr, 16);
+    s.timer = std::stoi(timer.substr(0, timer.find(':')), nullptr, 16);
+    s.ticks_left = std::stol(timer.substr(timer.find(':') + 1), nullptr, 16);
+    out.push_back(s);
+  }
+  return out;
+}
+
+// The pooler's own end of each client connection: its local port is the listening port.
+std::vector<TcpSocket> pooler_client_ends(int pooler_port) {
+  std::vector<TcpSocket> out;
+  for (const TcpSocket& s : ipv4_sockets()) {
+    if (s.state == 1 && s.local_port == pooler_port) out.push_back(s);
+  }
+  return out;
+}
+
+bool keepalive_within(const TcpSocket& s, int seconds) {
+  return s.timer == 2 && s.ticks_left <= seconds * 100L;
+}
+
+class TcpOptions : public PoolerTest {};
+
+TEST_F(TcpOptions, KeepaliveIdleTimeAppliesToClientAndServerSockets) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"tcp_keepalive = 1", "tcp_keepidle = 7", "tcp_keepintvl = 3",
+                                "tcp_keepcnt = 4"};
+  start_pooler(options);
+  PqClient client = connect();
+  ASSERT_EQ("1", client.value("SELECT 1"));
+  // Idle now: each of pooler's ends carries a keepalive timer of at most 7 s. libpq's own
+  // ends keep the kernel's 2 hours, so they cannot pass for the pooler's.
+  EXPECT_TRUE(poll_until([&] {
+    auto ends = pooler_client_ends(pooler().port());
+    return ends.size() == 1 && keepalive_within(ends[0], 7);
+  })) << "the pooler's end of the client connection has no 7 s keepalive";
+  EXPECT_TRUE(poll_until([&] {
+    for (const TcpSocket& s : ipv4_sockets()) {
+      if (s.state == 1 && s.remote_port == pg().port() && keepalive_within(s, 7)) return true;
+    }
+    return false;
+  })) << "no connection to PostgreSQL has a 7 s keepalive";
+}
+
+TEST_F(TcpOptions, KeepaliveOffLeavesClientSocketsWithoutTheTimer) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"tcp_keepalive = 0"};
+  start_pooler(options);
+  PqClient client = connect();
+  ASSERT_EQ("1", client.value("SELECT 1"));
+  // Once the reply is acknowledged no timer is left on the pooler's end.
+  EXPECT_TRUE(poll_until([&] {
+    auto ends = pooler_client_ends(pooler().port());
+    return ends.size() == 1 && ends[0].timer == 0;
+  })) << "the pooler's end of the client connection still has a timer";
+}
+
+}  // namespace
+}  // namespace pooler_test
