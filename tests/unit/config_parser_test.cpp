@@ -285,6 +285,21 @@ TEST_F(ConfigParser, NonDefaultTlsSettingWarnsNotSupported) {
   EXPECT_NE(r.warnings[0].message.find("not supported yet"), std::string::npos);
 }
 
+TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
+  // dns_max_ttl, so_reuseport and stats_period do nothing in pooler yet (stats_period is at
+  // its default here); the tcp_* keepalive settings do.
+  LoadResult r = parse(
+      "[pooler]\nstats_period = 60\ndns_max_ttl = 30\ntcp_keepidle = 7\nso_reuseport = 1\n"
+      "tcp_keepalive = 0\n");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].key, "dns_max_ttl");
+  EXPECT_EQ(r.warnings[0].where.line, 3);
+  EXPECT_NE(r.warnings[0].message.find("has no effect"), std::string::npos);
+  EXPECT_EQ(r.warnings[1].key, "so_reuseport");
+  EXPECT_EQ(r.config->settings.tcp_keepidle, 7);
+}
+
 TEST_F(ConfigParser, NoListenerAtAllIsWarned) {
   LoadResult r = parse("[pooler]\nunix_socket_dir =\n");
   ASSERT_TRUE(r.ok());
