@@ -141,10 +141,11 @@ bool Pool::can_launch_server() const {
   return true;
 }
 
-void Pool::launch_server() {
+bool Pool::launch_server() {
   std::string error;
-  bool in_progress = false;
-  ServerConnection* server = pooler_.open_server(*this, &in_progress, &error);
+  bool in_progress = false, resolving = false;
+  ServerConnection* server = pooler_.open_server(*this, &in_progress, &resolving, &error);
+  if (!server && resolving) return false;  // the resolver calls launch_servers_if_needed()
   if (!server) {
     POOLER_LOG(pooler_.log(), LogLevel::kWarning, "%s/%s: could not connect to server: %s",
                db_->name.c_str(), server_user_->name.c_str(), error.c_str());
@@ -159,12 +160,13 @@ void Pool::launch_server() {
             [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
       }
     }
-    return;
+    return false;
   }
   login_servers_.push_back(server);
   db_->server_count++;
   server_user_->server_count++;
   server->start_connect(in_progress);
+  return true;
 }
 
 bool Pool::blocked_by_shared_limit() const {
@@ -180,17 +182,19 @@ bool Pool::blocked_by_shared_limit() const {
 void Pool::launch_servers_if_needed() {
   size_t want = waiting_clients_.size();
   if (!welcome_clients_.empty() && idle_servers_.empty()) want = std::max<size_t>(want, 1);
-  while (login_servers_.size() < want && can_launch_server()) launch_server();
+  while (login_servers_.size() < want && can_launch_server() && launch_server()) {
+  }
   // A database or user limit shared with other pools: an idle server over there is
   // worth less than a waiting client here (PgBouncer evicts the same way).
   while (login_servers_.size() < want && blocked_by_shared_limit() &&
          server_count() < pool_size() && pooler_.evict_idle_server(*this)) {
-    if (can_launch_server()) launch_server();
+    if (can_launch_server() && !launch_server()) break;  // failed, or waiting for a lookup
   }
   // Suspended for a takeover: the successor keeps min_pool_size; new servers here would
   // only have to move too.
   if (pooler_.suspended()) return;
-  while (server_count() < min_pool_size() && can_launch_server()) launch_server();
+  while (server_count() < min_pool_size() && can_launch_server() && launch_server()) {
+  }
 }
 
 void Pool::adopt_server(ServerConnection*) {

@@ -107,7 +107,7 @@ class Pool {
  private:
   void assign_servers();
   bool can_launch_server() const;
-  void launch_server();
+  bool launch_server();  // false: failed, or waiting for a name lookup
 
   Pooler& pooler_;
   Database* db_;

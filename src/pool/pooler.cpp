@@ -25,6 +25,10 @@ Pooler::Pooler(EventLoop& loop, Logger& log, config::Config config)
       log_(log),
       config_(std::move(config)),
       buffers_(std::max<size_t>(16384, static_cast<size_t>(config_.settings.pkt_buf))),
+      resolver_(loop, config_.settings.resolv_conf,
+                [this] {
+                  for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
+                }),
       admin_(std::make_unique<admin::AdminConsole>(*this)) {
   uint8_t seed[16];
   auth::secure_random(seed, sizeof seed);
@@ -339,8 +343,25 @@ void Pooler::accept_client(Socket socket, bool from_unix) {
   logging_in_.push_back(client);
 }
 
-ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, std::string* error) {
-  auto pc = connect_to_server(pool.db().entry, config_.settings);
+ServerConnection* Pooler::open_server(Pool& pool, bool* in_progress, bool* resolving,
+                                      std::string* error) {
+  const config::DatabaseEntry& entry = pool.db().entry;
+  HostResolver::Lookup address;
+  if (!is_unix_socket_entry(entry)) {
+    using std::chrono::duration_cast;
+    address =
+        resolver_.lookup(entry.host, duration_cast<Clock::duration>(config_.settings.dns_max_ttl),
+                         duration_cast<Clock::duration>(config_.settings.dns_nxdomain_ttl));
+    if (address.status == HostResolver::Lookup::Status::kPending) {
+      *resolving = true;
+      return nullptr;
+    }
+    if (address.status == HostResolver::Lookup::Status::kFailed) {
+      *error = address.error;
+      return nullptr;
+    }
+  }
+  auto pc = connect_to_server(entry, config_.settings, &address.address);
   if (!pc) {
     *error = pc.error().message;
     return nullptr;
@@ -438,7 +459,10 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
 
 void Pooler::forward_cancel(const ServerConnection& server) {
   if (server.backend_pid() == 0) return;
-  auto pc = connect_to_server(server.pool().db().entry, config_.settings);
+  const config::DatabaseEntry& entry = server.pool().db().entry;
+  // The address the server was opened to, even if its cache entry has expired since.
+  const HostResolver::Lookup address = resolver_.last_known(entry.host);
+  auto pc = connect_to_server(entry, config_.settings, address.length ? &address.address : nullptr);
   if (!pc) {
     POOLER_LOG(log_, LogLevel::kWarning, "cancel request: %s", pc.error().message.c_str());
     return;

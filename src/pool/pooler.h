@@ -16,6 +16,7 @@
 #include "pool/cancel_key_map.h"
 #include "pool/client_connection.h"
 #include "pool/database.h"
+#include "pool/host_resolver.h"
 #include "pool/listener.h"
 #include "pool/pool.h"
 #include "pool/server_connection.h"
@@ -161,7 +162,10 @@ class Pooler {
   // Authenticated: no longer subject to client_login_timeout.
   void login_done(ClientConnection* client) { logging_in_.remove(client); }
   // A server connection with its connect started; the pool lists it, then start_connect().
-  ServerConnection* open_server(Pool& pool, bool* in_progress, std::string* error);
+  // Null with *resolving set while the host's name is being looked up: every pool is asked
+  // to launch again once the answer is in.
+  ServerConnection* open_server(Pool& pool, bool* in_progress, bool* resolving, std::string* error);
+  HostResolver& resolver() { return resolver_; }
   void close_client(ClientConnection* client, const char* reason);
   void close_server(ServerConnection* server, const char* reason);
   void forward_cancel(const ServerConnection& server);
@@ -213,6 +217,7 @@ class Pooler {
   CancelKeyMap cancel_keys_;
   auth::ScramKeyCache scram_cache_;
   StatementRegistry statement_registry_;
+  HostResolver resolver_;
   std::string inject_scratch_;  // messages added to a client's stream; reused, never shrunk
   std::string scram_salt_seed_;
   std::unique_ptr<admin::AdminConsole> admin_;

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/address_list.h"
 #include "pool/tcp_options.h"
 
 namespace pooler::pool {
@@ -34,10 +33,15 @@ Result<PendingConnect> start_connect(int family, const sockaddr* sa, socklen_t l
 }
 }  // namespace
 
+bool is_unix_socket_entry(const config::DatabaseEntry& entry) {
+  return entry.host.empty() || entry.host[0] == '/';
+}
+
 Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry,
-                                         const config::Settings& settings) {
+                                         const config::Settings& settings,
+                                         const sockaddr_storage* tcp_address) {
   const int port = entry.port > 0 ? entry.port : 5432;
-  if (entry.host.empty() || entry.host[0] == '/') {
+  if (is_unix_socket_entry(entry)) {
     std::string dir = entry.host.empty() ? kDefaultSocketDir : entry.host;
     std::string path = dir + "/.s.PGSQL." + std::to_string(port);
     sockaddr_un sun{};
@@ -46,12 +50,19 @@ Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry,
     memcpy(sun.sun_path, path.c_str(), path.size() + 1);
     return start_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&sun), sizeof sun, path, settings);
   }
-  // Blocking resolution; IP literals (the common case) resolve without a lookup.
-  auto addresses = AddressList::resolve(entry.host, port, AddressList::Use::kConnect);
-  if (!addresses)
-    return make_error("could not resolve " + entry.host + ": " + addresses.error().message);
-  const addrinfo& first = *addresses->begin();
-  return start_connect(first.ai_family, first.ai_addr, first.ai_addrlen,
+  if (!tcp_address) return make_error("no address for " + entry.host);
+  sockaddr_storage address = *tcp_address;
+  socklen_t length = 0;
+  if (address.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(sockaddr_in);
+  } else if (address.ss_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(sockaddr_in6);
+  } else {
+    return make_error("no usable address for " + entry.host);
+  }
+  return start_connect(address.ss_family, reinterpret_cast<sockaddr*>(&address), length,
                        entry.host + ":" + std::to_string(port), settings);
 }
 

@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/socket.h>
+
 #include <string>
 
 #include "config/config.h"
@@ -14,9 +16,13 @@ struct PendingConnect {
   bool in_progress = false;  // EINPROGRESS: wait for writability, then check SO_ERROR
   std::string description;   // "127.0.0.1:5432" or "/run/postgresql/.s.PGSQL.5432"
 };
-// TCP sockets get the tcp_* settings (apply_tcp_settings).
+// Unix socket entries connect to their path; a TCP entry connects to `tcp_address` (its
+// host already looked up, port 0: the entry's port is set here). TCP sockets get the tcp_*
+// settings (apply_tcp_settings).
+bool is_unix_socket_entry(const config::DatabaseEntry& entry);
 Result<PendingConnect> connect_to_server(const config::DatabaseEntry& entry,
-                                         const config::Settings& settings);
+                                         const config::Settings& settings,
+                                         const sockaddr_storage* tcp_address);
 
 // After writability: 0 if connected, else the errno of the failed connect.
 int pending_connect_error(int fd);

@@ -286,14 +286,15 @@ TEST_F(ConfigParser, NonDefaultTlsSettingWarnsNotSupported) {
 }
 
 TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
-  // dns_max_ttl, so_reuseport and stats_period do nothing in pooler yet (stats_period is at
-  // its default here); the tcp_* keepalive settings do.
+  // dns_zone_check_period, so_reuseport and stats_period do nothing in pooler yet (stats_period is
+  // at its default here); the tcp_* keepalive settings do.
   LoadResult r = parse(
-      "[pooler]\nstats_period = 60\ndns_max_ttl = 30\ntcp_keepidle = 7\nso_reuseport = 1\n"
+      "[pooler]\nstats_period = 60\ndns_zone_check_period = 30\ntcp_keepidle = 7\nso_reuseport = "
+      "1\n"
       "tcp_keepalive = 0\n");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.warnings.size(), 2u);
-  EXPECT_EQ(r.warnings[0].key, "dns_max_ttl");
+  EXPECT_EQ(r.warnings[0].key, "dns_zone_check_period");
   EXPECT_EQ(r.warnings[0].where.line, 3);
   EXPECT_NE(r.warnings[0].message.find("has no effect"), std::string::npos);
   EXPECT_EQ(r.warnings[1].key, "so_reuseport");
