@@ -379,6 +379,15 @@ void AdminConsole::show_fds_state(ClientConnection& client) {
   client.send_local(out);
 }
 
+namespace {
+void add_stats(ResultSet& rs, const pool::Stats& st) {
+  for (uint64_t v : {st.xact_count, st.query_count, st.bytes_received, st.bytes_sent,
+                     st.xact_time_us, st.query_time_us, st.wait_time_us}) {
+    rs.add(static_cast<int64_t>(v));
+  }
+}
+}  // namespace
+
 void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::string& out) {
   (void)client;
   const auto now = Clock::now();
@@ -386,7 +395,8 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
   if (what == "HELP") {
     ResultSet rs(out, {{"command", T::kText}});
     for (const char* line :
-         {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|STATS|LISTS|STATE|VERSION",
+         {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|LISTS|STATE|VERSION",
+          "SHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS", "SHOW DNS_HOSTS|DNS_ZONES",
           "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN", "KILL <db>",
           "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
       rs.add(std::string(line)).end_row();
@@ -595,35 +605,80 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     rs.finish();
     return;
   }
-  if (what == "STATS" || what == "STATS_TOTALS") {
-    ResultSet rs(out, {{"database", T::kText},
-                       {"total_xact_count", T::kInt8},
-                       {"total_query_count", T::kInt8},
-                       {"total_received", T::kInt8},
-                       {"total_sent", T::kInt8},
-                       {"total_xact_time", T::kInt8},
-                       {"total_query_time", T::kInt8},
-                       {"total_wait_time", T::kInt8},
-                       {"avg_xact_count", T::kInt8},
-                       {"avg_query_count", T::kInt8},
-                       {"avg_recv", T::kInt8},
-                       {"avg_sent", T::kInt8},
-                       {"avg_xact_time", T::kInt8},
-                       {"avg_query_time", T::kInt8},
-                       {"avg_wait_time", T::kInt8}});
-    for (const auto& [name, db] : pooler_.databases()) {
-      const pool::Stats& st = db->stats;
-      rs.add(name);
-      for (uint64_t v : {st.xact_count, st.query_count, st.bytes_received, st.bytes_sent,
-                         st.xact_time_us, st.query_time_us, st.wait_time_us}) {
-        rs.add(static_cast<int64_t>(v));
+  if (what == "STATS" || what == "STATS_TOTALS" || what == "STATS_AVERAGES") {
+    // PgBouncer's three views of the same figures: totals since start (which continue
+    // across takeovers), and averages over the last stats_period.
+    static constexpr const char* kTotalNames[] = {
+        "total_xact_count", "total_query_count", "total_received", "total_sent",
+        "total_xact_time",  "total_query_time",  "total_wait_time"};
+    static constexpr const char* kAverageNames[] = {
+        "avg_xact_count", "avg_query_count", "avg_recv",     "avg_sent",
+        "avg_xact_time",  "avg_query_time",  "avg_wait_time"};
+    static constexpr const char* kSubsetNames[] = {"xact_count", "query_count", "bytes_received",
+                                                   "bytes_sent", "xact_time",   "query_time",
+                                                   "wait_time"};
+    const bool totals = what != "STATS_AVERAGES", averages = what != "STATS_TOTALS";
+    std::vector<ResultSet::Column> columns{{"database", T::kText}};
+    if (totals) {
+      for (const char* name : what == "STATS" ? kTotalNames : kSubsetNames) {
+        columns.push_back({name, T::kInt8});
       }
-      rs.add(int64_t{0}).add(int64_t{0}).add(int64_t{0}).add(int64_t{0});
-      rs.add(static_cast<int64_t>(st.xact_count ? st.xact_time_us / st.xact_count : 0));
-      rs.add(static_cast<int64_t>(st.query_count ? st.query_time_us / st.query_count : 0));
-      rs.add(static_cast<int64_t>(st.xact_count ? st.wait_time_us / st.xact_count : 0));
+    }
+    if (averages) {
+      for (const char* name : what == "STATS" ? kAverageNames : kSubsetNames) {
+        columns.push_back({name, T::kInt8});
+      }
+    }
+    ResultSet rs(out, columns);
+    for (const auto& [name, db] : pooler_.databases()) {
+      rs.add(name);
+      if (totals) add_stats(rs, db->stats);
+      if (averages) add_stats(rs, db->averages);
       rs.end_row();
     }
+    rs.finish();
+    return;
+  }
+  if (what == "TOTALS") {
+    pool::Stats total, average;
+    for (const auto& [name, db] : pooler_.databases()) {
+      total += db->stats;
+      average += db->averages;  // rates add up; times are recomputed below
+    }
+    uint64_t xact_time = 0, query_time = 0;
+    for (const auto& [name, db] : pooler_.databases()) {
+      xact_time += db->averages.xact_time_us * db->averages.xact_count;
+      query_time += db->averages.query_time_us * db->averages.query_count;
+    }
+    average.xact_time_us = average.xact_count ? xact_time / average.xact_count : 0;
+    average.query_time_us = average.query_count ? query_time / average.query_count : 0;
+    ResultSet rs(out, {{"name", T::kText}, {"value", T::kInt8}});
+    auto rows = [&](const char* prefix, const pool::Stats& st) {
+      const std::pair<const char*, uint64_t> figures[] = {
+          {"xact_count", st.xact_count},       {"query_count", st.query_count},
+          {"client_bytes", st.bytes_received}, {"server_bytes", st.bytes_sent},
+          {"xact_time", st.xact_time_us},      {"query_time", st.query_time_us},
+          {"wait_time", st.wait_time_us}};
+      for (const auto& [figure, value] : figures) {
+        rs.add(std::string(prefix) + figure).add(static_cast<int64_t>(value)).end_row();
+      }
+    };
+    rows("total_", total);
+    rows("avg_", average);
+    rs.finish();
+    return;
+  }
+  if (what == "DNS_HOSTS") {
+    ResultSet rs(out, {{"hostname", T::kText}, {"ttl", T::kInt8}, {"addrs", T::kText}});
+    for (const auto& h : pooler_.resolver().cached_hosts()) {
+      rs.add(h.host).add(h.ttl_seconds).add(h.address).end_row();
+    }
+    rs.finish();
+    return;
+  }
+  if (what == "DNS_ZONES") {
+    // Zone serial checks (dns_zone_check_period) are not implemented: no zones to show.
+    ResultSet rs(out, {{"zonename", T::kText}, {"serial", T::kInt8}, {"count", T::kInt4}});
     rs.finish();
     return;
   }
@@ -641,7 +696,9 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     rs.add(std::string("used_clients"))
         .add(static_cast<int64_t>(pooler_.clients().size()))
         .end_row();
-    rs.add(std::string("login_clients")).add(int64_t{0}).end_row();
+    rs.add(std::string("login_clients"))
+        .add(static_cast<int64_t>(pooler_.logging_in_count()))
+        .end_row();
     rs.add(std::string("free_servers")).add(int64_t{0}).end_row();
     rs.add(std::string("used_servers"))
         .add(static_cast<int64_t>(pooler_.servers().size()))
@@ -650,6 +707,14 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     rs.add(std::string("free_buffers"))
         .add(static_cast<int64_t>(pooler_.buffers().free_blocks()))
         .end_row();
+    rs.add(std::string("dns_names"))
+        .add(static_cast<int64_t>(pooler_.resolver().names()))
+        .end_row();
+    rs.add(std::string("dns_zones")).add(int64_t{0}).end_row();
+    rs.add(std::string("dns_queries"))
+        .add(static_cast<int64_t>(pooler_.resolver().in_flight()))
+        .end_row();
+    rs.add(std::string("dns_pending")).add(int64_t{0}).end_row();
     rs.finish();
     return;
   }

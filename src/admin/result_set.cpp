@@ -2,7 +2,7 @@
 
 namespace pooler::admin {
 
-ResultSet::ResultSet(std::string& out, std::initializer_list<Column> columns)
+ResultSet::ResultSet(std::string& out, const std::vector<Column>& columns)
     : out_(out), columns_(columns.size()) {
   std::vector<protocol::Column> cols;
   for (const Column& c : columns) {

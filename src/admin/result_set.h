@@ -17,7 +17,9 @@ class ResultSet {
     const char* name;
     Type type;
   };
-  ResultSet(std::string& out, std::initializer_list<Column> columns);
+  ResultSet(std::string& out, std::initializer_list<Column> columns)
+      : ResultSet(out, std::vector<Column>(columns)) {}
+  ResultSet(std::string& out, const std::vector<Column>& columns);
   ResultSet& add(std::string value);
   ResultSet& add(int64_t value) { return add(std::to_string(value)); }
   ResultSet& add_null();

@@ -18,8 +18,9 @@ struct Database {
   bool disabled = false;       // DISABLE db: new logins refused
   int server_count = 0;        // for max_db_connections
   Stats stats;
-  Stats stats_at_last_period;  // for SHOW STATS averages
-  Stats stats_handed_over;     // already sent to a takeover peer: it gets only what is new
+  Stats stats_at_period_start;  // totals when the current stats_period began
+  Stats averages;               // over the last complete stats_period (SHOW STATS avg_*)
+  Stats stats_handed_over;      // already sent to a takeover peer: it gets only what is new
 
   const std::string& server_dbname() const { return entry.dbname.empty() ? name : entry.dbname; }
 };

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/socket.h"
+
 namespace pooler::pool {
 
 namespace {
@@ -99,6 +101,28 @@ HostResolver::Lookup HostResolver::last_known(const std::string& host) const {
   }
   auto it = entries_.find(host);
   return it == entries_.end() ? Lookup{} : it->second.last_good;
+}
+
+std::vector<HostResolver::CachedHost> HostResolver::cached_hosts() const {
+  std::vector<CachedHost> out;
+  const auto now = Clock::now();
+  for (const auto& [host, e] : entries_) {
+    if (e.in_flight && e.expires == Clock::time_point{}) continue;  // never answered yet
+    CachedHost c;
+    c.host = host;
+    c.ttl_seconds = e.expires > now
+                        ? std::chrono::duration_cast<std::chrono::seconds>(e.expires - now).count()
+                        : 0;
+    if (e.answer.status == Lookup::Status::kReady) {
+      c.address = address_from_sockaddr(reinterpret_cast<const sockaddr*>(&e.answer.address),
+                                        e.answer.length)
+                      .host;
+    }
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CachedHost& a, const CachedHost& b) { return a.host < b.host; });
+  return out;
 }
 
 void HostResolver::answered_cb(int result, evutil_addrinfo* addresses, void* arg) {

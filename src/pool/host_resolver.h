@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/event_loop.h"
 
@@ -44,6 +45,17 @@ class HostResolver {
   // reach the server a connection was opened to. Empty length if none.
   Lookup last_known(const std::string& host) const;
   size_t lookups_started() const { return lookups_started_; }
+
+  // The cache, for SHOW DNS_HOSTS: each name with an answer, seconds until it is looked up
+  // again (0 once due), and its address ("" for a failed lookup).
+  struct CachedHost {
+    std::string host;
+    int64_t ttl_seconds = 0;
+    std::string address;
+  };
+  std::vector<CachedHost> cached_hosts() const;
+  size_t names() const { return entries_.size(); }
+  size_t in_flight() const { return tickets_.size(); }
 
  private:
   struct Entry {

@@ -547,11 +547,37 @@ void Pooler::maintenance() {
     });
   }
   for (auto& [key, pool] : pools_) pool->maintenance(now);
+  if (s.stats_period > 0 && now - stats_period_start_ >= std::chrono::seconds(s.stats_period)) {
+    end_stats_period(now);
+  }
   admin_->check_waiting();
   check_restart_ready();
   update_status();
   if ((shutdown_ == Shutdown::kGraceful || restarting_) && notifier_) {
     notifier_->extend_timeout(std::chrono::seconds(5));  // transactions are still finishing
+  }
+}
+
+void Pooler::end_stats_period(Clock::time_point now) {
+  const auto period =
+      std::chrono::duration_cast<std::chrono::microseconds>(now - stats_period_start_);
+  stats_period_start_ = now;
+  for (auto& [name, db] : databases_) {
+    db->averages = averages_over(db->stats, db->stats_at_period_start, period);
+    db->stats_at_period_start = db->stats;
+    const Stats& a = db->averages;
+    if (!config_.settings.log_stats || (a.xact_count == 0 && a.query_count == 0)) continue;
+    LogContext ctx{"stats", name, "", "", nullptr};
+    POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx,
+                     "stats: %s: %llu xacts/s, %llu queries/s, in %llu B/s, out %llu B/s, "
+                     "xact %llu us, query %llu us, wait %llu us",
+                     name.c_str(), static_cast<unsigned long long>(a.xact_count),
+                     static_cast<unsigned long long>(a.query_count),
+                     static_cast<unsigned long long>(a.bytes_received),
+                     static_cast<unsigned long long>(a.bytes_sent),
+                     static_cast<unsigned long long>(a.xact_time_us),
+                     static_cast<unsigned long long>(a.query_time_us),
+                     static_cast<unsigned long long>(a.wait_time_us));
   }
 }
 
@@ -862,7 +888,11 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (st.kind == takeover::ExtraState::Kind::kClient) extra_by_fd_client[st.fd] = &st;
     if (st.kind == takeover::ExtraState::Kind::kServer) extra_by_fd_server[st.fd] = &st;
     if (st.kind == takeover::ExtraState::Kind::kDatabase) {
-      if (Database* db = find_database(st.name)) apply_stats_values(db->stats, st.values);
+      if (Database* db = find_database(st.name)) {
+        apply_stats_values(db->stats, st.values);
+        // Totals from before us are not this period's work.
+        apply_stats_values(db->stats_at_period_start, st.values);
+      }
     }
     if (st.kind == takeover::ExtraState::Kind::kPool) {
       auto user = st.values.find("user");

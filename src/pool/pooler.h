@@ -161,6 +161,7 @@ class Pooler {
   void accept_client(Socket socket, bool from_unix);
   // Authenticated: no longer subject to client_login_timeout.
   void login_done(ClientConnection* client) { logging_in_.remove(client); }
+  size_t logging_in_count() const { return logging_in_.size(); }
   // A server connection with its connect started; the pool lists it, then start_connect().
   // Null with *resolving set while the host's name is being looked up: every pool is asked
   // to launch again once the answer is in.
@@ -201,6 +202,7 @@ class Pooler {
   void apply_config();
   void install_signals();
   void maintenance();
+  void end_stats_period(Clock::time_point now);  // averages for SHOW STATS, log_stats line
   void reap();
   void check_shutdown_done();
   static void signal_cb(evutil_socket_t sig, short, void* arg);
@@ -266,6 +268,7 @@ class Pooler {
   void hand_over_to_fd_store();
   std::vector<systemd::InheritedListener> inherited_;
   Clock::time_point rate_since_{};
+  Clock::time_point stats_period_start_ = Clock::now();
   uint64_t rate_xacts_ = 0;
   uint64_t tx_per_second_ = 0;
   Event reaper_;

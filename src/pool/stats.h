@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
 
 namespace pooler::pool {
@@ -35,5 +36,10 @@ struct Stats {
     return d;
   }
 };
+
+// PgBouncer's avg_* figures over one stats_period, from the totals at its start and end:
+// transactions, queries and bytes per second; transaction and query time per transaction
+// and per query; wait time per second. All zero for an empty period.
+Stats averages_over(const Stats& end, const Stats& start, std::chrono::microseconds period);
 
 }  // namespace pooler::pool

@@ -91,6 +91,14 @@ TEST_F(HostResolution, AnAnswerServesEveryServerConnectionWithinDnsMaxTtl) {
   EXPECT_EQ("3", pool_stat("sv_active", "named"));
   EXPECT_EQ(1, dns_.questions("db.pooler.test"));  // dns_max_ttl is 15 s by default
   for (PqClient& c : clients) c.exec("COMMIT");
+  // The admin console shows the cache.
+  PqClient a = admin();
+  Rows hosts = a.exec("SHOW DNS_HOSTS");
+  size_t row = hosts.only("hostname", "db.pooler.test");
+  EXPECT_EQ("127.0.0.1", hosts.at(row, "addrs"));
+  EXPECT_LE(std::stoll(hosts.at(row, "ttl")), 15);
+  Rows lists = a.exec("SHOW LISTS");
+  EXPECT_EQ("1", lists.at(lists.only("list", "dns_names"), "items"));
 }
 
 }  // namespace

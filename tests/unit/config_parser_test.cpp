@@ -286,11 +286,14 @@ TEST_F(ConfigParser, NonDefaultTlsSettingWarnsNotSupported) {
 }
 
 TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
-  // dns_zone_check_period, so_reuseport and stats_period do nothing in pooler yet (stats_period is
-  // at its default here); the tcp_* keepalive settings do.
+  // dns_zone_check_period, so_reuseport and sbuf_loopcnt do nothing in pooler yet
+  // (sbuf_loopcnt is at its default here); the tcp_* keepalive settings do.
   LoadResult r = parse(
-      "[pooler]\nstats_period = 60\ndns_zone_check_period = 30\ntcp_keepidle = 7\nso_reuseport = "
-      "1\n"
+      "[pooler]\n"
+      "sbuf_loopcnt = 5\n"
+      "dns_zone_check_period = 30\n"
+      "tcp_keepidle = 7\n"
+      "so_reuseport = 1\n"
       "tcp_keepalive = 0\n");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.warnings.size(), 2u);
