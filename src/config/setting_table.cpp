@@ -60,8 +60,7 @@ const std::vector<Spec>& specs() {
   using S = Settings;
   static const std::vector<Spec> table = {
       {"admin_users", ListField{&S::admin_users}, ""},
-      {"application_name_add_host", BoolField{&S::application_name_add_host}, "0", Reload::Yes,
-       Support::NotYet},
+      {"application_name_add_host", BoolField{&S::application_name_add_host}, "0"},
       {"auth_file", StringField{&S::auth_file, {}}, ""},
       {"auth_hba_file", StringField{&S::auth_hba_file, {}}, "", Reload::Yes, Support::NotYet},
       {"auth_query", StringField{&S::auth_query, {}},
@@ -129,7 +128,7 @@ const std::vector<Spec>& specs() {
       {"server_login_retry", SecondsField{&S::server_login_retry}, "15"},
       {"server_reset_query", StringField{&S::server_reset_query, {}}, "DISCARD ALL"},
       {"server_reset_query_always", BoolField{&S::server_reset_query_always}, "0"},
-      {"server_round_robin", BoolField{&S::server_round_robin}, "0", Reload::Yes, Support::NotYet},
+      {"server_round_robin", BoolField{&S::server_round_robin}, "0"},
       {"server_tls_ca_file", StringField{&S::server_tls_ca_file, {}}, "", Reload::Yes,
        Support::NotYet},
       {"server_tls_cert_file", StringField{&S::server_tls_cert_file, {}}, "", Reload::Yes,

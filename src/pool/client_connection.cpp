@@ -222,6 +222,12 @@ bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& pack
     fatal(sqlstate::kProtocolViolation, "unsupported startup parameter: " + name);
     return false;
   }
+  if (s.application_name_add_host) {
+    // As PgBouncer: "<application_name> - <client address>", so the server's
+    // pg_stat_activity tells clients apart behind the pooler.
+    std::string name(params_.get(TrackedParam::kApplicationName));
+    params_.set(TrackedParam::kApplicationName, name + " - " + address_.to_string());
+  }
   if (pooler_.shutting_down()) {
     fatal(sqlstate::kCannotConnectNow, "pooler is shutting down");
     return false;

@@ -93,7 +93,10 @@ void Pool::assign_servers() {
   if (pooler_.paused() || db_->paused) return;
   const auto now = Clock::now();
   while (!waiting_clients_.empty() && !idle_servers_.empty()) {
-    ServerConnection* server = idle_servers_.back();  // LIFO: the warmest server
+    // LIFO by default: the warmest server, so the rest can time out. server_round_robin
+    // spreads the load evenly instead.
+    ServerConnection* server =
+        pooler_.settings().server_round_robin ? idle_servers_.front() : idle_servers_.back();
     idle_servers_.remove(server);
     if (server->close_needed()) {
       pooler_.close_server(server, "close_needed");
