@@ -10,8 +10,8 @@ namespace pooler::admin {
 // subject are upper-cased; the argument (a database name) keeps its case.
 struct AdminCommand {
   std::string verb;     // SHOW, PAUSE, RESUME, SUSPEND, RELOAD, SHUTDOWN, KILL, ...
-  std::string subject;  // for SHOW: POOLS, CLIENTS, ...; else empty
-  std::string argument;
+  std::string subject;  // for SHOW: POOLS, CLIENTS, ...; for SET: the key, lower case
+  std::string argument;  // a database name; for SET: the value, unquoted
 };
 
 // Pure: no I/O. Errors carry the text the client sees.

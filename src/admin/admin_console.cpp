@@ -183,6 +183,15 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
     check_waiting();
     return;
   }
+  if (cmd.verb == "SET") {
+    auto r = pooler_.set_setting(cmd.subject, cmd.argument);
+    if (!r) {
+      reply_error(client, r.error().message, sqlstate::kInvalidParameterValue);
+      return;
+    }
+    reply_ok(client, "SET");
+    return;
+  }
   if (cmd.verb == "RELOAD") {
     auto r = pooler_.reload();
     if (!r) {
@@ -397,8 +406,8 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     for (const char* line :
          {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|LISTS|STATE|VERSION",
           "SHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS", "SHOW DNS_HOSTS|DNS_ZONES",
-          "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN", "KILL <db>",
-          "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
+          "SET key = arg", "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN",
+          "KILL <db>", "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
       rs.add(std::string(line)).end_row();
     }
     rs.finish();

@@ -284,6 +284,7 @@ ApplyOutcome apply_setting(Settings& settings, std::string_view key, std::string
     out.known = false;
     return out;
   }
+  out.reloadable = spec->reload == Reload::Yes;
   out.error = assign(settings, spec->field, value);
   if (out.error.empty() && spec->support == Support::NotYet &&
       format(settings, spec->field) != spec->default_text) {

@@ -16,9 +16,10 @@ struct ConfigRow {
 };
 
 struct ApplyOutcome {
-  bool known = true;    // false: no such key; nothing changed
-  std::string error;    // non-empty: bad value, Settings unchanged; follows "key: "
-  std::string warning;  // non-empty: accepted, but the operator should know something
+  bool known = true;       // false: no such key; nothing changed
+  std::string error;       // non-empty: bad value, Settings unchanged; follows "key: "
+  std::string warning;     // non-empty: accepted, but the operator should know something
+  bool reloadable = true;  // false: a running process keeps its value until restart
 };
 
 // Sets the field named `key` (case-insensitive) from the raw ini text `value`.

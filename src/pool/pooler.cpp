@@ -271,6 +271,24 @@ Result<void> Pooler::reload_config() {
   return {};
 }
 
+Result<void> Pooler::set_setting(const std::string& key, const std::string& value) {
+  config::Settings next = config_.settings;
+  const config::ApplyOutcome outcome = config::apply_setting(next, key, value);
+  if (!outcome.known) return make_error("unknown config parameter: " + key);
+  if (!outcome.error.empty()) return make_error(key + ": " + outcome.error);
+  if (!outcome.reloadable) return make_error(key + " cannot be changed while pooler runs");
+  if (!outcome.warning.empty()) {
+    POOLER_LOG(log_, LogLevel::kWarning, "SET %s: %s", key.c_str(), outcome.warning.c_str());
+  }
+  config_.settings = std::move(next);
+  apply_config();
+  for (auto& [k, pool] : pools_) pool->launch_servers_if_needed();
+  // Like PgBouncer: in effect until the next RELOAD, which reads the file again.
+  LogContext ctx{"set", {}, {}, {}, nullptr};
+  POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "SET %s = '%s'", key.c_str(), value.c_str());
+  return {};
+}
+
 Database* Pooler::find_database(const std::string& name) {
   auto it = databases_.find(name);
   if (it != databases_.end()) {

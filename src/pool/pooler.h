@@ -92,6 +92,8 @@ class Pooler {
   // Re-reads the config file (and auth_file). On errors the old config keeps running
   // and the errors are returned, one per line.
   Result<void> reload();
+  // The admin console's SET: one setting that a reload could change, until the next reload.
+  Result<void> set_setting(const std::string& key, const std::string& value);
   void begin_shutdown(bool fast);  // SIGINT fast; SIGTERM waits for transactions
   bool shutting_down() const { return shutdown_ != Shutdown::kNone; }
   void pause_all(bool pause);

@@ -7,6 +7,7 @@ inline constexpr const char* kConnectionException = "08000";
 inline constexpr const char* kConnectionFailure = "08006";
 inline constexpr const char* kProtocolViolation = "08P01";
 inline constexpr const char* kFeatureNotSupported = "0A000";
+inline constexpr const char* kInvalidParameterValue = "22023";
 inline constexpr const char* kIdleInTransactionTimeout = "25P03";
 inline constexpr const char* kInvalidAuthorization = "28000";
 inline constexpr const char* kInvalidPassword = "28P01";

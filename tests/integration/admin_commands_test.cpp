@@ -36,6 +36,38 @@ TEST_F(AdminCommands, EveryShowViewAnswersWithPgBouncersColumns) {
   EXPECT_GE(std::stol(stats.at(stats.only("database", "app"), "total_query_count")), 1);
 }
 
+TEST_F(AdminCommands, SetChangesASettingUntilTheNextReload) {
+  start_pooler();  // default_pool_size = 5 in the file
+  PqClient a = admin();
+  auto config_value = [&](const std::string& key) {
+    Rows rows = a.exec("SHOW CONFIG");
+    return rows.at(rows.only("key", key), "value");
+  };
+  a.exec("SET default_pool_size = 2");
+  EXPECT_EQ("2", config_value("default_pool_size"));
+  // The pool obeys it: two transactions open at once, and no third server.
+  PqClient c1 = connect(), c2 = connect();
+  c1.exec("BEGIN");
+  c2.exec("BEGIN");
+  EXPECT_EQ("2", pool_stat("sv_active"));
+  c1.exec("COMMIT");
+  c2.exec("COMMIT");
+  a.exec("SET server_reset_query = 'DISCARD ALL; SELECT ''x'''");
+  EXPECT_EQ("DISCARD ALL; SELECT 'x'", config_value("server_reset_query"));
+  // Errors name what is wrong, with SQLSTATE 22023, and change nothing.
+  EXPECT_EQ("22023", a.expect_error("SET default_pool_size = many"));
+  EXPECT_NE(a.last_error().find("not a number"), std::string::npos) << a.last_error();
+  EXPECT_EQ("22023", a.expect_error("SET listen_port = 7000"));
+  EXPECT_NE(a.last_error().find("cannot be changed while pooler runs"), std::string::npos)
+      << a.last_error();
+  EXPECT_EQ("22023", a.expect_error("SET no_such_key = 1"));
+  EXPECT_NE(a.last_error().find("unknown config parameter"), std::string::npos) << a.last_error();
+  EXPECT_EQ("2", config_value("default_pool_size"));
+  // RELOAD reads the file again.
+  a.exec("RELOAD");
+  EXPECT_EQ("5", config_value("default_pool_size"));
+}
+
 TEST_F(AdminCommands, StatsUsersMayShowButNotControl) {
   PoolerOptions options;
   options.extra_pooler_lines = {"stats_users = carol"};
@@ -43,6 +75,7 @@ TEST_F(AdminCommands, StatsUsersMayShowButNotControl) {
   PqClient carol = pooler().connect("carol", PoolerProcess::admin_db());
   ASSERT_TRUE(carol.ok()) << carol.connect_error();
   EXPECT_NO_THROW(carol.exec("SHOW POOLS"));
+  EXPECT_EQ("42501", carol.expect_error("SET default_pool_size = 1"));
   EXPECT_EQ("42501", carol.expect_error("PAUSE"));
 }
 

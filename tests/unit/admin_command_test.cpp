@@ -38,5 +38,34 @@ TEST(AdminCommand, ErrorsSayWhatIsWrong) {
   EXPECT_FALSE(parse_admin_command("KILL \"unterminated"));
 }
 
+TEST(AdminCommand, SetTakesAKeyAndABareOrQuotedValue) {
+  auto bare = parse_admin_command("  set Default_Pool_Size = 30;");
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ(bare->verb, "SET");
+  EXPECT_EQ(bare->subject, "default_pool_size");
+  EXPECT_EQ(bare->argument, "30");
+  auto quoted = parse_admin_command("SET server_reset_query = 'SELECT ''a = b'';  DISCARD ALL'");
+  ASSERT_TRUE(quoted) << quoted.error().message;
+  EXPECT_EQ(quoted->subject, "server_reset_query");
+  EXPECT_EQ(quoted->argument, "SELECT 'a = b';  DISCARD ALL");
+  auto empty = parse_admin_command("SET server_check_query = ''");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->argument, "");
+}
+
+TEST(AdminCommand, SetErrorsSayWhatIsWrong) {
+  EXPECT_NE(parse_admin_command("SET").error().message.find("key = value"), std::string::npos);
+  EXPECT_NE(parse_admin_command("SET pool_mode").error().message.find("key = value"),
+            std::string::npos);
+  EXPECT_NE(parse_admin_command("SET = 3").error().message.find("key = value"), std::string::npos);
+  EXPECT_NE(parse_admin_command("SET a = 'open").error().message.find("unterminated"),
+            std::string::npos);
+  EXPECT_NE(parse_admin_command("SET a = 'it's'").error().message.find("''"), std::string::npos);
+  // SETTINGS is not SET.
+  auto other = parse_admin_command("SETTINGS");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->verb, "SETTINGS");
+}
+
 }  // namespace
 }  // namespace pooler::admin
