@@ -74,8 +74,17 @@ std::string ClientConnection::label() const {
   return buf;
 }
 
+void ClientConnection::log_pooler_error(std::string_view message) {
+  if (!pooler_.settings().log_pooler_errors) return;
+  const std::string addr = address_.to_string();
+  LogContext ctx{"pooler_error", db_name_, user_name_, addr, this};
+  POOLER_LOG_EVENT(pooler_.log(), LogLevel::kWarning, ctx, "%s pooler error: %.*s", label().c_str(),
+                   static_cast<int>(message.size()), message.data());
+}
+
 void ClientConnection::fatal(const char* code, std::string_view message) {
   if (closing_) return;
+  log_pooler_error(message);
   std::string out;
   protocol::append_error_response(out, "FATAL", code, message);
   send_local(out);
@@ -84,6 +93,7 @@ void ClientConnection::fatal(const char* code, std::string_view message) {
 }
 
 void ClientConnection::send_error(const char* code, std::string_view message) {
+  log_pooler_error(message);
   std::string out;
   protocol::append_error_response(out, "ERROR", code, message);
   send_local(out);
@@ -556,6 +566,11 @@ void ClientConnection::forward_to_server() {
         return;
       }
       break;  // send what precedes it first
+    }
+    if (f.type == 'Q' && pooler_.settings().disable_pqexec) {
+      // Several statements in one Query message are what SQL injection relies on.
+      fatal(sqlstate::kProtocolViolation, "PQexec disallowed (disable_pqexec)");
+      return;
     }
     if (server->tracks_statements()) {
       Tracked t = track_statements(*server, f);

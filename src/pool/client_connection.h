@@ -96,6 +96,7 @@ class ClientConnection final : public Connection {
   bool reading_allowed() const override;
 
  private:
+  void log_pooler_error(std::string_view message);  // PgBouncer's log_pooler_errors
   friend class Pool;
   friend class Pooler;
   friend class admin::AdminConsole;

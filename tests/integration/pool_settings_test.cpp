@@ -1,5 +1,6 @@
-// PgBouncer settings that shape how servers are handed out and what they see:
-// server_round_robin and application_name_add_host.
+// PgBouncer settings that shape how servers are handed out, what they see and what
+// clients may send: server_round_robin, application_name_add_host, disable_pqexec and
+// log_pooler_errors.
 #include <regex>
 #include <set>
 
@@ -52,6 +53,37 @@ TEST_F(PoolSettings, ApplicationNameAddHostAppendsTheClientsAddress) {
       c.value("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()");
   EXPECT_TRUE(std::regex_match(seen, std::regex(R"(myapp - 127\.0\.0\.1:\d+)"))) << seen;
   EXPECT_EQ(seen, c.value("SHOW application_name"));
+}
+
+TEST_F(PoolSettings, DisablePqexecClosesAClientThatSendsASimpleQuery) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"disable_pqexec = 1"};
+  start_pooler(options);
+  PqClient extended = connect();
+  // Parse/Bind/Execute: allowed.
+  extended.prepare("add", "SELECT $1::int + 1");
+  EXPECT_EQ("3", extended.exec_prepared("add", {"2"}));
+  PqClient simple = connect();
+  EXPECT_EQ("08P01", simple.expect_error("SELECT 1"));
+  EXPECT_NE(simple.last_error().find("PQexec disallowed"), std::string::npos)
+      << simple.last_error();
+  EXPECT_EQ("4", extended.exec_prepared("add", {"3"}));  // only that client went
+}
+
+TEST_F(PoolSettings, PoolerErrorsAreLoggedUnlessLogPoolerErrorsIsOff) {
+  for (bool on : {true, false}) {
+    PoolerOptions options;
+    options.extra_pooler_lines = {std::string("log_pooler_errors = ") + (on ? "1" : "0")};
+    start_pooler(options);
+    // A wrong password: pooler itself refuses the login. Its log line (stderr, unbuffered)
+    // is written before the error is sent.
+    PqClient refused = PqClient::connect("host=127.0.0.1 port=" + std::to_string(pooler().port()) +
+                                         " user=alice dbname=app password=wrong");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ("28P01", refused.connect_sqlstate());
+    const bool logged = pooler().log().find("pooler error: ") != std::string::npos;
+    EXPECT_EQ(on, logged) << pooler().log_tail();
+  }
 }
 
 }  // namespace
