@@ -534,7 +534,10 @@ void Pooler::update_status() {
   if (elapsed >= std::chrono::seconds(1)) {
     uint64_t xacts = total_stats().xact_count;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
-    tx_per_second_ = ms > 0 ? (xacts - rate_xacts_) * 1000 / static_cast<uint64_t>(ms) : 0;
+    // A dropped database takes its counts along: the total can shrink.
+    tx_per_second_ = ms > 0 && xacts >= rate_xacts_
+                         ? (xacts - rate_xacts_) * 1000 / static_cast<uint64_t>(ms)
+                         : 0;
     rate_xacts_ = xacts;
     rate_since_ = now;
   }
@@ -565,6 +568,7 @@ void Pooler::maintenance() {
     });
   }
   for (auto& [key, pool] : pools_) pool->maintenance(now);
+  if (s.autodb_idle_timeout.count() > 0) drop_unused_autodbs(now);
   if (s.stats_period > 0 && now - stats_period_start_ >= std::chrono::seconds(s.stats_period)) {
     end_stats_period(now);
   }
@@ -573,6 +577,48 @@ void Pooler::maintenance() {
   update_status();
   if ((shutdown_ == Shutdown::kGraceful || restarting_) && notifier_) {
     notifier_->extend_timeout(std::chrono::seconds(5));  // transactions are still finishing
+  }
+}
+
+void Pooler::drop_unused_autodbs(Clock::time_point now) {
+  // In use: a client, or a server doing something (an idle one is only kept warm).
+  for (auto& [key, pool] : pools_) {
+    if (!pool->active_clients().empty() || !pool->waiting_clients().empty() ||
+        !pool->welcome_clients().empty() ||
+        pool->server_count() > static_cast<int>(pool->idle_servers().size())) {
+      pool->db().last_used = now;
+    }
+  }
+  const auto timeout =
+      std::chrono::duration_cast<Clock::duration>(config_.settings.autodb_idle_timeout);
+  for (auto it = databases_.begin(); it != databases_.end();) {
+    Database& db = *it->second;
+    if (!db.from_fallback || now - db.last_used < timeout) {
+      ++it;
+      continue;
+    }
+    // Only idle servers can be left (a busy one would have a client): close them now, and
+    // drop the pools on a later pass, once the reaper has freed those servers.
+    std::vector<ServerConnection*> idle;
+    bool any_server = false;
+    for (auto& [key, pool] : pools_) {
+      if (&pool->db() != &db) continue;
+      any_server = any_server || pool->server_count() > 0;
+      for (ServerConnection* server : pool->idle_servers()) idle.push_back(server);
+    }
+    for (ServerConnection* server : idle) close_server(server, "autodb_idle_timeout");
+    if (any_server) {
+      ++it;
+      continue;
+    }
+    for (auto p = pools_.begin(); p != pools_.end();) {
+      p = &p->second->db() == &db ? pools_.erase(p) : std::next(p);
+    }
+    LogContext ctx{"autodb_drop", db.name, {}, {}, nullptr};
+    POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx,
+                     "database %s (from \"*\") unused for autodb_idle_timeout: dropped",
+                     db.name.c_str());
+    it = databases_.erase(it);
   }
 }
 

@@ -1,6 +1,6 @@
 // PgBouncer settings that shape how servers are handed out, what they see and what
-// clients may send: server_round_robin, application_name_add_host, disable_pqexec and
-// log_pooler_errors.
+// clients may send, and how long unused databases live: server_round_robin,
+// application_name_add_host, disable_pqexec, log_pooler_errors and autodb_idle_timeout.
 #include <regex>
 #include <set>
 
@@ -84,6 +84,34 @@ TEST_F(PoolSettings, PoolerErrorsAreLoggedUnlessLogPoolerErrorsIsOff) {
     const bool logged = pooler().log().find("pooler error: ") != std::string::npos;
     EXPECT_EQ(on, logged) << pooler().log_tail();
   }
+}
+
+TEST_F(PoolSettings, AutodbIdleTimeoutDropsUnusedDatabasesMadeFromTheWildcard) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"autodb_idle_timeout = 1"};
+  start_pooler(options);
+  auto databases = [&] {
+    std::set<std::string> names;
+    Rows rows = admin().exec("SHOW DATABASES");
+    for (size_t i = 0; i < rows.size(); ++i) names.insert(rows.at(i, "name"));
+    return names;
+  };
+  // "postgres" and "template1" come from "*": one keeps a client, the other is left.
+  PqClient staying = connect("alice", "postgres");
+  EXPECT_EQ("postgres", staying.value("SELECT current_database()"));
+  {
+    PqClient leaving = connect("alice", "template1");
+    EXPECT_EQ("template1", leaving.value("SELECT current_database()"));
+  }
+  EXPECT_TRUE(poll_until([&] { return databases().count("template1") == 0; }))
+      << "template1 was never dropped";
+  // Both had the same timeout, and the one with a client stays; so do [databases] entries.
+  EXPECT_EQ(1u, databases().count("postgres"));
+  EXPECT_EQ(1u, databases().count("app"));
+  EXPECT_EQ("postgres", staying.value("SELECT current_database()"));
+  // A new client brings it back.
+  PqClient again = connect("alice", "template1");
+  EXPECT_EQ("template1", again.value("SELECT current_database()"));
 }
 
 }  // namespace
