@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <vector>
 
 namespace pooler {
 
@@ -77,14 +78,24 @@ class IntrusiveList {
   iterator begin() const { return iterator(head_.next); }
   iterator end() const { return iterator(const_cast<ListNode*>(&head_)); }
 
-  // Iterating while callbacks may unlink items: collect first.
+  // Visits the items linked here now, for callbacks that may unlink any of them: closing
+  // one connection can close others (the last one done ends a shutdown), so the next node
+  // cannot be remembered. A snapshot is taken and each item still linked here is visited.
+  // Items must outlive the call (connections go to a graveyard, not straight to delete).
   template <class F>
   void for_each_safe(F&& f) const {
-    ListNode* n = head_.next;
-    while (n != &head_) {
-      ListNode* next = n->next;
-      f(from_node(n));
-      n = next;
+    constexpr size_t kInline = 32;  // no allocation for the short lists of a pool
+    T* inline_items[kInline];
+    std::vector<T*> heap_items;
+    T** items = inline_items;
+    if (size_ > kInline) {
+      heap_items.resize(size_);
+      items = heap_items.data();
+    }
+    size_t count = 0;
+    for (ListNode* n = head_.next; n != &head_; n = n->next) items[count++] = from_node(n);
+    for (size_t i = 0; i < count; ++i) {
+      if (contains(items[i])) f(items[i]);
     }
   }
 

@@ -1,5 +1,6 @@
 #include "pooler_process.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -149,6 +150,16 @@ void PoolerProcess::stop() {
   if (pid_ <= 0) return;
   terminate(pid_, SIGTERM, 10s);
   pid_ = -1;
+  // In the sanitized build a report (a leak found at exit, say) need not fail any query:
+  // the log is where it shows.
+  const std::string text = log();
+  for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (text.find(mark) != std::string::npos) {
+      ADD_FAILURE() << "sanitizer report in the pooler's log (" << dir_ << "):\n"
+                    << text.substr(text.find(mark), 4000);
+      break;
+    }
+  }
 }
 
 }  // namespace pooler_test
