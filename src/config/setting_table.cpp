@@ -140,7 +140,7 @@ const std::vector<Spec>& specs() {
        Support::NotYet},
       {"server_tls_sslmode", StringField{&S::server_tls_sslmode, kSslModes}, "disable", Reload::Yes,
        Support::NotYet},
-      {"so_reuseport", BoolField{&S::so_reuseport}, "0", Reload::No, Support::NotYet},
+      {"so_reuseport", BoolField{&S::so_reuseport}, "0", Reload::No},
       {"stats_period", IntField{&S::stats_period, 1}, "60"},
       {"stats_users", ListField{&S::stats_users}, ""},
       {"suspend_timeout", SecondsField{&S::suspend_timeout}, "10", Reload::Yes, Support::NotYet},

@@ -40,7 +40,8 @@ struct BoundSocket {
   Socket socket;
   std::string description;
 };
-Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog);
+Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog,
+                                      bool reuse_port = false);
 Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog);
 
 }  // namespace pooler::pool

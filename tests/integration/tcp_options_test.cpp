@@ -1,6 +1,12 @@
-// PgBouncer's tcp_* settings on the sockets pooler accepts and opens. The kernel shows each
+// PgBouncer's tcp_* settings on the sockets pooler accepts and opens, and so_reuseport on
+// its listeners. The kernel shows each
 // socket's pending timer in /proc/net/tcp: "tr" 2 is the keepalive timer and "tm->when" its
 // time left in clock ticks (USER_HZ, 100 per second).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
 #include <sstream>
 
 #include "pooler_test.h"
@@ -82,6 +88,59 @@ TEST_F(TcpOptions, KeepaliveOffLeavesClientSocketsWithoutTheTimer) {
     auto ends = pooler_client_ends(pooler().port());
     return ends.size() == 1 && ends[0].timer == 0;
   })) << "the pooler's end of the client connection still has a timer";
+}
+
+// A second pooler on the same TCP port (its own Unix socket directory and pidfile): it
+// starts only if both set so_reuseport. Returns its exit code, -1 if it is serving, -2 if it
+// did neither within the deadline.
+int second_pooler_on_the_same_port(PoolerProcess& first, const std::string& log_path, pid_t* pid) {
+  const std::string dir = make_temp_dir("pooler-second");
+  std::string ini = read_file(first.ini_path());
+  ini = std::regex_replace(ini, std::regex("unix_socket_dir = .*"), "unix_socket_dir = " + dir);
+  ini = std::regex_replace(ini, std::regex("pidfile = .*"), "pidfile = " + dir + "/pooler.pid");
+  write_file(dir + "/pooler.ini", ini);
+  chown((dir + "/pooler.ini").c_str(), test_user().uid, test_user().gid);
+  SpawnOptions options;
+  options.output_path = log_path;
+  *pid = spawn({PoolerProcess::binary(), dir + "/pooler.ini"}, options);
+  bool exited = false;
+  int status = 0;
+  const bool settled = poll_until([&] {
+    exited = exited || !still_running(*pid, &status);
+    return exited || read_file(log_path).find("process up") != std::string::npos;
+  });
+  remove_temp_dir(dir);
+  if (exited) {
+    *pid = -1;  // reaped
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+  return settled ? -1 : -2;
+}
+
+TEST_F(TcpOptions, SoReuseportLetsASecondPoolerShareThePort) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"so_reuseport = 1"};
+  start_pooler(options);
+  pid_t second = -1;
+  const std::string log = pooler().dir() + "/second.log";
+  EXPECT_EQ(-1, second_pooler_on_the_same_port(pooler(), log, &second)) << read_file(log);
+  EXPECT_NE(std::string::npos,
+            read_file(log).find("listening on 127.0.0.1:" + std::to_string(pooler().port())))
+      << read_file(log);
+  terminate(second, SIGTERM, 10s);
+  PqClient client = connect();  // the first still serves
+  EXPECT_EQ("1", client.value("SELECT 1"));
+}
+
+TEST_F(TcpOptions, WithoutSoReuseportASecondPoolerOnThePortFailsToStart) {
+  start_pooler();
+  pid_t second = -1;
+  const std::string log = pooler().dir() + "/second.log";
+  const int status = second_pooler_on_the_same_port(pooler(), log, &second);
+  EXPECT_GE(status, 0) << "the second pooler is serving";
+  EXPECT_NE(0, status);
+  EXPECT_NE(std::string::npos, read_file(log).find("Address already in use")) << read_file(log);
+  terminate(second, SIGTERM, 10s);
 }
 
 }  // namespace
