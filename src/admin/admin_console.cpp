@@ -650,12 +650,10 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
   }
   if (what == "TOTALS") {
     pool::Stats total, average;
-    for (const auto& [name, db] : pooler_.databases()) {
-      total += db->stats;
-      average += db->averages;  // rates add up; times are recomputed below
-    }
     uint64_t xact_time = 0, query_time = 0;
     for (const auto& [name, db] : pooler_.databases()) {
+      total += db->stats;
+      average += db->averages;  // rates add up; times are weighted by their counts below
       xact_time += db->averages.xact_time_us * db->averages.xact_count;
       query_time += db->averages.query_time_us * db->averages.query_count;
     }

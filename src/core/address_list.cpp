@@ -4,13 +4,13 @@
 
 namespace pooler {
 
-Result<AddressList> AddressList::resolve(const std::string& host, int port, Use use) {
+Result<AddressList> AddressList::for_bind(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | (use == Use::kBind ? AI_PASSIVE : 0);
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
   const std::string port_str = std::to_string(port);
-  const char* node = (use == Use::kBind && (host == "*" || host.empty())) ? nullptr : host.c_str();
+  const char* node = (host == "*" || host.empty()) ? nullptr : host.c_str();
   addrinfo* head = nullptr;
   const int rc = getaddrinfo(node, port_str.c_str(), &hints, &head);
   if (rc != 0) return make_error(std::string(gai_strerror(rc)));

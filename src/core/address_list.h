@@ -12,10 +12,10 @@ namespace pooler {
 
 class AddressList {
  public:
-  enum class Use { kConnect, kBind };
-  // kBind: "*" and "" mean every local address. A host that is an IP literal resolves
-  // without a lookup; a name blocks while the resolver runs.
-  static Result<AddressList> resolve(const std::string& host, int port, Use use);
+  // The local addresses to bind a listener to: "*" and "" mean every one. A host that is
+  // an IP literal resolves without a lookup; a name blocks while the resolver runs (server
+  // hosts go through the non-blocking HostResolver instead).
+  static Result<AddressList> for_bind(const std::string& host, int port);
 
   class Iterator {
    public:

@@ -22,7 +22,7 @@ struct Database {
   Stats stats_at_period_start;  // totals when the current stats_period began
   Stats averages;               // over the last complete stats_period (SHOW STATS avg_*)
   Stats stats_handed_over;      // already sent to a takeover peer: it gets only what is new
-  // Last moment a client or server of this database existed (autodb_idle_timeout).
+  // Last moment it had a client or a server that was not idle (autodb_idle_timeout).
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
 
   const std::string& server_dbname() const { return entry.dbname.empty() ? name : entry.dbname; }

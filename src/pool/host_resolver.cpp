@@ -73,7 +73,6 @@ HostResolver::Lookup HostResolver::lookup(const std::string& host, Clock::durati
   e.in_flight = true;
   e.max_ttl = max_ttl;
   e.failure_ttl = failure_ttl;
-  ++lookups_started_;
   auto owned = std::make_unique<Ticket>(Ticket{this, host});
   Ticket* ticket = owned.get();
   tickets_.emplace(ticket, std::move(owned));
@@ -82,15 +81,10 @@ HostResolver::Lookup HostResolver::lookup(const std::string& host, Clock::durati
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_protocol = IPPROTO_TCP;
   in_lookup_ = true;
-  // May answer at once (from /etc/hosts, or with an error) and return null.
-  evdns_getaddrinfo_request* request =
-      evdns_getaddrinfo(base_.get(), host.c_str(), nullptr, &hints, &answered_cb, ticket);
+  // May answer at once (from /etc/hosts, or with an error), before it returns.
+  evdns_getaddrinfo(base_.get(), host.c_str(), nullptr, &hints, &answered_cb, ticket);
   in_lookup_ = false;
-  if (e.in_flight) {
-    e.request = request;
-    return Lookup{};
-  }
-  return e.answer;
+  return e.in_flight ? Lookup{} : e.answer;
 }
 
 HostResolver::Lookup HostResolver::last_known(const std::string& host) const {
@@ -107,7 +101,7 @@ std::vector<HostResolver::CachedHost> HostResolver::cached_hosts() const {
   std::vector<CachedHost> out;
   const auto now = Clock::now();
   for (const auto& [host, e] : entries_) {
-    if (e.in_flight && e.expires == Clock::time_point{}) continue;  // never answered yet
+    if (e.expires == Clock::time_point{}) continue;  // never answered yet
     CachedHost c;
     c.host = host;
     c.ttl_seconds = e.expires > now
@@ -138,7 +132,6 @@ void HostResolver::answered_cb(int result, evutil_addrinfo* addresses, void* arg
 void HostResolver::finish(Ticket& ticket, int result, const evutil_addrinfo* addresses) {
   Entry& e = entries_[ticket.host];
   e.in_flight = false;
-  e.request = nullptr;
   Lookup answer;
   if (result == 0 && addresses && addresses->ai_addrlen <= sizeof answer.address) {
     answer.status = Lookup::Status::kReady;

@@ -16,7 +16,6 @@
 #include "core/event_loop.h"
 
 struct evdns_base;
-struct evdns_getaddrinfo_request;
 struct evutil_addrinfo;
 
 namespace pooler::pool {
@@ -44,7 +43,6 @@ class HostResolver {
   // The last address a lookup of `host` gave, however old; for cancel requests, which must
   // reach the server a connection was opened to. Empty length if none.
   Lookup last_known(const std::string& host) const;
-  size_t lookups_started() const { return lookups_started_; }
 
   // The cache, for SHOW DNS_HOSTS: each name with an answer, seconds until it is looked up
   // again (0 once due), and its address ("" for a failed lookup).
@@ -63,7 +61,6 @@ class HostResolver {
     Lookup last_good;
     Clock::time_point expires{};
     bool in_flight = false;
-    evdns_getaddrinfo_request* request = nullptr;
     Clock::duration max_ttl{}, failure_ttl{};
   };
   struct Ticket {
@@ -84,7 +81,6 @@ class HostResolver {
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_map<Ticket*, std::unique_ptr<Ticket>> tickets_;
   bool in_lookup_ = false;
-  size_t lookups_started_ = 0;
 };
 
 }  // namespace pooler::pool

@@ -60,7 +60,7 @@ void Listener::accept_ready() {
 
 Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog,
                                       bool reuse_port) {
-  auto addresses = AddressList::resolve(host, port, AddressList::Use::kBind);
+  auto addresses = AddressList::for_bind(host, port);
   if (!addresses) return make_error("listen_addr " + host + ": " + addresses.error().message);
   std::string description = (host.empty() ? "*" : host) + ":" + std::to_string(port);
   Result<BoundSocket> result = make_error("listen_addr " + host + ": no usable address");

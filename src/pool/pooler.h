@@ -205,7 +205,7 @@ class Pooler {
   void install_signals();
   void maintenance();
   void end_stats_period(Clock::time_point now);  // averages for SHOW STATS, log_stats line
-  // Databases made from "*" with no client or server for autodb_idle_timeout go away.
+  // Databases made from "*" with no client for autodb_idle_timeout go away, idle servers too.
   void drop_unused_autodbs(Clock::time_point now);
   void reap();
   void check_shutdown_done();

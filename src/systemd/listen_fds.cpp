@@ -92,7 +92,7 @@ std::string address_of_listener(int fd) {
 
 std::vector<std::string> tcp_listen_addresses(const std::string& host, int port) {
   std::vector<std::string> out;
-  auto addresses = AddressList::resolve(host, port, AddressList::Use::kBind);
+  auto addresses = AddressList::for_bind(host, port);
   if (!addresses) return out;
   for (const addrinfo& ai : *addresses) {
     out.push_back(address_from_sockaddr(ai.ai_addr, ai.ai_addrlen).to_string());

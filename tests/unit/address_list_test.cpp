@@ -11,7 +11,7 @@ namespace pooler {
 namespace {
 
 TEST(AddressListTest, AnIpLiteralResolvesToItself) {
-  auto addresses = AddressList::resolve("127.0.0.1", 6432, AddressList::Use::kConnect);
+  auto addresses = AddressList::for_bind("127.0.0.1", 6432);
   ASSERT_TRUE(addresses.ok()) << addresses.error().message;
   ASSERT_FALSE(addresses->empty());
   const addrinfo& first = *addresses->begin();
@@ -20,9 +20,9 @@ TEST(AddressListTest, AnIpLiteralResolvesToItself) {
   EXPECT_EQ("127.0.0.1:6432", address_from_sockaddr(first.ai_addr, first.ai_addrlen).to_string());
 }
 
-TEST(AddressListTest, TheWildcardMeansEveryLocalAddressForBind) {
+TEST(AddressListTest, TheWildcardMeansEveryLocalAddress) {
   for (const char* host : {"*", ""}) {
-    auto addresses = AddressList::resolve(host, 6432, AddressList::Use::kBind);
+    auto addresses = AddressList::for_bind(host, 6432);
     ASSERT_TRUE(addresses.ok()) << host << ": " << addresses.error().message;
     int n = 0;
     for (const addrinfo& ai : *addresses) {
