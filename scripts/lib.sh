@@ -6,15 +6,10 @@ JOBS="${JOBS:-2}"
 
 log() { printf '\n==> %s\n' "$*"; }
 
-# Everything the build, the tests and the demo use, from Debian 12's own packages.
-install_packages() {
-  local pkgs=(build-essential cmake pkg-config git
-              libevent-dev libssl-dev libsystemd-dev
-              libgtest-dev libgmock-dev libpq-dev pgbouncer
-              postgresql-15 postgresql-client-15 postgresql-contrib
-              util-linux procps clang clang-format libclang-rt-14-dev)
+# install_missing PKG...: apt-get installs those of the packages that are not installed yet.
+install_missing() {
   local missing=()
-  for p in "${pkgs[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if ((${#missing[@]})); then
@@ -23,6 +18,23 @@ install_packages() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+}
+
+# Everything the build, the tests and the demo use, from Debian 12's own packages.
+install_packages() {
+  local pkgs=(build-essential cmake pkg-config git
+              libevent-dev libssl-dev libsystemd-dev
+              libgtest-dev libgmock-dev libpq-dev pgbouncer
+              postgresql-15 postgresql-client-15 postgresql-contrib
+              util-linux procps clang clang-format libclang-rt-14-dev)
+  install_missing "${pkgs[@]}"
+}
+
+# What scripts/package and the package test need: debhelper and rpmbuild for the packages,
+# debootstrap and systemd-nspawn for a Debian system with systemd as PID 1.
+install_package_tools() {
+  local pkgs=(debhelper dpkg-dev rpm debootstrap systemd-container zstd)
+  install_missing "${pkgs[@]}"
 }
 
 # The unprivileged user that owns test clusters (initdb refuses root).
