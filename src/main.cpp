@@ -25,6 +25,7 @@
 #include "takeover/store_restore.h"
 #include "takeover/systemd_reload.h"
 #include "takeover/takeover_client.h"
+#include "tls/server_context.h"
 
 namespace {
 
@@ -134,6 +135,10 @@ int main(int argc, char** argv) {
     for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
     for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
     if (!loaded.ok()) return kExitConfig;
+    if (auto tls = pooler::tls::ServerContext::from_settings(loaded.config->settings); !tls) {
+      fprintf(stderr, "ERROR %s: %s\n", config_path.c_str(), tls.error().message.c_str());
+      return kExitConfig;
+    }
     printf("%s\n", pooler::config::summarize(*loaded.config).c_str());
     return 0;
   }
@@ -148,6 +153,11 @@ int main(int argc, char** argv) {
     return fail(kExitConfig, "invalid configuration, not starting: " + first);
   }
   pooler::config::Config config = std::move(*loaded.config);
+  // Certificates and keys are checked now, before a takeover touches the old process.
+  if (auto tls = pooler::tls::ServerContext::from_settings(config.settings); !tls) {
+    return fail(kExitConfig,
+                "invalid configuration, not starting: " + config_path + ": " + tls.error().message);
+  }
   log.set_verbosity(verbose + config.settings.verbose);
   if (!config.settings.logfile.empty() && !log.open_logfile(config.settings.logfile)) {
     return fail(kExitConfig,

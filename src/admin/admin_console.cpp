@@ -514,6 +514,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     if (what == "CLIENTS") {
       for (ClientConnection* c : pooler_.clients()) {
         if (c->state() == ClientConnection::State::kStartup ||
+            c->state() == ClientConnection::State::kTlsHandshake ||
             c->state() == ClientConnection::State::kAuth) {
           continue;
         }
@@ -529,7 +530,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(wait_us / 1000000).add(wait_us % 1000000).add(int64_t{0});
         rs.add(pointer_text(c));
         rs.add(c->server() ? pointer_text(c->server()) : std::string());
-        rs.add(int64_t{0}).add(std::string());
+        rs.add(int64_t{0}).add(c->tls_description());
         rs.add(std::string(c->params().get(pool::TrackedParam::kApplicationName)));
         rs.end_row();
       }

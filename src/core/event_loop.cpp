@@ -37,6 +37,10 @@ void Event::remove() {
   if (assigned_) event_del(&ev_);
 }
 
+void Event::activate(short what) {
+  if (assigned_) event_active(&ev_, what, 0);
+}
+
 bool Event::pending() const {
   return assigned_ && event_pending(&ev_, EV_READ | EV_WRITE | EV_TIMEOUT | EV_SIGNAL, nullptr);
 }

@@ -36,6 +36,9 @@ class Event {
   void assign(EventLoop& loop, int fd, short flags, Callback cb, void* arg);
   void add(std::chrono::microseconds timeout = std::chrono::microseconds::zero());
   void remove();
+  // Runs the callback on this loop iteration as if `what` had happened (for data a
+  // library buffered that the fd will not signal again).
+  void activate(short what);
   bool pending() const;
   bool assigned() const noexcept { return assigned_; }
   void reset();  // remove and forget

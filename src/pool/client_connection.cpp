@@ -49,6 +49,7 @@ ClientConnection::~ClientConnection() = default;
 const char* ClientConnection::state_name() const {
   switch (state_) {
     case State::kStartup:
+    case State::kTlsHandshake:
     case State::kAuth:
     case State::kWelcomeWait:
       return "login";
@@ -110,6 +111,10 @@ void ClientConnection::on_readable() {
     stop_reading();  // suspended at a boundary: the bytes wait in the kernel
     return;
   }
+  if (state_ == State::kTlsHandshake) {
+    continue_tls_handshake();
+    return;
+  }
   ssize_t n = read_some();
   if (n == 0) {
     pooler_.close_client(
@@ -117,7 +122,7 @@ void ClientConnection::on_readable() {
     return;
   }
   if (n == -1) {
-    pooler_.close_client(this, strerror(errno));
+    pooler_.close_client(this, read_error().c_str());
     return;
   }
   if (n == -2) {
@@ -138,6 +143,8 @@ void ClientConnection::process_input() {
     case State::kStartup:
       handle_startup();
       return;
+    case State::kTlsHandshake:
+      return;  // OpenSSL reads the socket itself until the handshake is done
     case State::kAuth: {
       while (!closing_ && state_ == State::kAuth) {
         Frame f = protocol::next_frame(in_.data(), in_.size(), 10000);
@@ -205,8 +212,10 @@ void ClientConnection::handle_startup() {
     in_.consume(p.consumed);
     switch (p.packet.kind) {
       case protocol::StartupPacket::Kind::kSslRequest:
+        if (!begin_tls()) return;
+        break;
       case protocol::StartupPacket::Kind::kGssEncRequest:
-        send_local("N");  // no TLS or GSS encryption yet: the client continues in plaintext
+        send_local("N");  // no GSS encryption: the client continues in plaintext
         break;
       case protocol::StartupPacket::Kind::kCancelRequest:
         handle_cancel(p.packet.cancel_pid, p.packet.cancel_key);
@@ -219,8 +228,63 @@ void ClientConnection::handle_startup() {
   if (!closing_ && state_ != State::kStartup) process_input();
 }
 
+bool ClientConnection::begin_tls() {
+  const auto& ctx = pooler_.client_tls();
+  // Over a Unix socket TLS protects nothing (libpq never asks there); the takeover peer
+  // logs in that way too.
+  if (!ctx || from_unix_socket_ || tls_) {
+    send_local("N");
+    return true;
+  }
+  if (!in_.empty()) {
+    // Bytes sent before our answer were not protected by TLS: a man in the middle could
+    // have put them there (CVE-2021-23214).
+    fatal(sqlstate::kProtocolViolation, "received unencrypted data after SSL request");
+    return false;
+  }
+  send_local("S");
+  if (has_pending_output()) {
+    pooler_.close_client(this, "could not send the SSL answer");
+    return false;
+  }
+  tls_ = std::make_unique<tls::TlsStream>(ctx, fd());
+  if (!tls_->valid()) {
+    pooler_.close_client(this, ("TLS setup failed: " + tls_->error()).c_str());
+    return false;
+  }
+  state_ = State::kTlsHandshake;
+  in_.release_if_empty(pooler_.buffers());
+  continue_tls_handshake();
+  return false;  // the handshake goes on from the socket's events
+}
+
+void ClientConnection::continue_tls_handshake() {
+  switch (tls_->accept()) {
+    case tls::TlsStream::Status::kOk:
+      state_ = State::kStartup;
+      if (tls_->has_pending()) read_event_.activate(EV_READ);
+      return;
+    case tls::TlsStream::Status::kWantRead:
+      return;
+    case tls::TlsStream::Status::kWantWrite:
+      tls_read_wants_write_ = true;
+      want_write();
+      return;
+    case tls::TlsStream::Status::kEof:
+      pooler_.close_client(this, "client closed during the TLS handshake");
+      return;
+    case tls::TlsStream::Status::kError:
+      pooler_.close_client(this, ("TLS handshake failed: " + tls_->error()).c_str());
+      return;
+  }
+}
+
 bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& packet) {
   const config::Settings& s = pooler_.settings();
+  if (!tls_ && !from_unix_socket_ && pooler_.client_tls() && pooler_.client_tls()->required()) {
+    fatal(sqlstate::kInvalidAuthorization, "SSL required");
+    return false;
+  }
   user_name_ = *packet.param("user");
   db_name_ = *packet.param("database");
   for (const auto& [name, value] : packet.params) {
@@ -265,8 +329,9 @@ bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& pack
   if (s.log_connections) {
     const std::string addr = address_.to_string();
     LogContext ctx{"login", db_name_, user_name_, addr, this};
-    POOLER_LOG_EVENT(pooler_.log(), LogLevel::kLog, ctx, "%s login attempt: db=%s user=%s tls=no",
-                     label().c_str(), db_name_.c_str(), user_name_.c_str());
+    POOLER_LOG_EVENT(pooler_.log(), LogLevel::kLog, ctx, "%s login attempt: db=%s user=%s tls=%s",
+                     label().c_str(), db_name_.c_str(), user_name_.c_str(),
+                     tls_ ? tls_->description().c_str() : "no");
   }
   begin_auth();
   return !closing_;
@@ -534,7 +599,9 @@ bool ClientConnection::reading_allowed() const {
   // A client inside a transaction must still be read, or the transaction never ends.
   if (!pooler_.suspended() || is_admin_) return true;
   if (pooler_.rolling_handover() && !pooler_.rolling_parks_idle_clients()) return true;
-  if (state_ == State::kStartup || state_ == State::kAuth) return true;
+  if (state_ == State::kStartup || state_ == State::kTlsHandshake || state_ == State::kAuth) {
+    return true;
+  }
   // Transaction pooling: a linked client is mid-transaction by definition. Session pooling:
   // only until its server is back at a boundary.
   return state_ == State::kActive && server_ != nullptr &&

@@ -28,13 +28,14 @@ class ServerConnection;
 class ClientConnection final : public Connection {
  public:
   enum class State : uint8_t {
-    kStartup,      // waiting for the startup packet
-    kAuth,         // challenge sent, waiting for the password / SASL messages
-    kWelcomeWait,  // authenticated; waiting for the pool to learn server parameters
-    kIdle,         // logged in, no server
-    kWaiting,      // has a query, waiting for a server
-    kActive,       // linked to server_
-    kAdmin,        // talking to the admin console
+    kStartup,       // waiting for the startup packet
+    kTlsHandshake,  // answered an SSLRequest with 'S'; OpenSSL is shaking hands
+    kAuth,          // challenge sent, waiting for the password / SASL messages
+    kWelcomeWait,   // authenticated; waiting for the pool to learn server parameters
+    kIdle,          // logged in, no server
+    kWaiting,       // has a query, waiting for a server
+    kActive,        // linked to server_
+    kAdmin,         // talking to the admin console
     kClosing,
   };
 
@@ -104,6 +105,10 @@ class ClientConnection final : public Connection {
   void handle_startup();
   bool handle_startup_packet(const protocol::StartupPacket& packet);
   void begin_auth();
+  // SSLRequest: 'S' and the TLS handshake when client TLS is on, else 'N'. False when
+  // parsing must stop (the handshake began, or the client was closed).
+  bool begin_tls();
+  void continue_tls_handshake();
   void handle_auth_message(char type, std::string_view body);
   void auth_failed();
   void auth_succeeded();

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "pool/pooler.h"
 
@@ -35,6 +36,7 @@ void Connection::start_reading() {
   if (!reading_ && !closing_ && !handed_over_ && reading_allowed()) {
     read_event_.add();
     reading_ = true;
+    if (tls_ && tls_->has_pending()) read_event_.activate(EV_READ);  // epoll cannot tell
   }
 }
 
@@ -60,6 +62,7 @@ ssize_t Connection::read_some() {
     in_.compact();
     if (in_.space() == 0) return -2;
   }
+  if (tls_) return read_tls();
   ssize_t n = ::recv(socket_.fd(), in_.write_ptr(), in_.space(), 0);
   if (n > 0) {
     in_.commit(static_cast<size_t>(n));
@@ -73,16 +76,55 @@ ssize_t Connection::read_some() {
   return -1;
 }
 
+ssize_t Connection::read_tls() {
+  size_t n = 0;
+  switch (tls_->read(in_.write_ptr(), in_.space(), n)) {
+    case tls::TlsStream::Status::kOk:
+      in_.commit(n);
+      // A record larger than our free space leaves plaintext inside OpenSSL, which epoll
+      // will not report: come back on this loop iteration.
+      if (tls_->has_pending()) read_event_.activate(EV_READ);
+      return static_cast<ssize_t>(n);
+    case tls::TlsStream::Status::kWantRead:
+      release_buffer_if_idle();
+      return -2;
+    case tls::TlsStream::Status::kWantWrite:
+      tls_read_wants_write_ = true;
+      want_write();
+      return -2;
+    case tls::TlsStream::Status::kEof:
+      return 0;
+    case tls::TlsStream::Status::kError:
+      break;
+  }
+  return -1;
+}
+
+std::string Connection::read_error() const {
+  if (tls_ && !tls_->error().empty()) return "TLS: " + tls_->error();
+  return strerror(errno);
+}
+
 void Connection::release_buffer_if_idle() {
   if (ready_ == 0 && stream_remaining_ == 0) in_.release_if_empty(pooler_.buffers());
 }
 
-namespace {
-// Sends as much of `bytes` as the socket takes now, dropping what went out from the view.
-enum class SendResult { kDone, kWouldBlock, kError };
-SendResult send_some(int fd, std::string_view& bytes) {
+Connection::SendResult Connection::send_some(std::string_view& bytes) {
   while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (tls_) {
+      size_t n = 0;
+      switch (tls_->write(bytes.data(), bytes.size(), n)) {
+        case tls::TlsStream::Status::kOk:
+          bytes.remove_prefix(n);
+          continue;
+        case tls::TlsStream::Status::kWantRead:  // a TLS 1.3 key update: wait for the socket
+        case tls::TlsStream::Status::kWantWrite:
+          return SendResult::kWouldBlock;
+        default:
+          return SendResult::kError;
+      }
+    }
+    ssize_t n = ::send(socket_.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
     } else if (n < 0 && errno == EINTR) {
@@ -95,11 +137,10 @@ SendResult send_some(int fd, std::string_view& bytes) {
   }
   return SendResult::kDone;
 }
-}  // namespace
 
 Connection::FlushResult Connection::flush_ready_to(Connection& to) {
   std::string_view pending(reinterpret_cast<const char*>(in_.data()), ready_);
-  SendResult r = send_some(to.socket_.fd(), pending);
+  SendResult r = to.send_some(pending);
   const size_t sent = ready_ - pending.size();
   in_.consume(sent);
   ready_ -= sent;
@@ -115,7 +156,7 @@ Connection::FlushResult Connection::flush_ready_to(Connection& to) {
 bool Connection::flush_blocking(int timeout_ms) {
   for (;;) {
     std::string_view pending(out_);
-    SendResult r = send_some(socket_.fd(), pending);
+    SendResult r = send_some(pending);
     out_.erase(0, out_.size() - pending.size());
     if (r != SendResult::kWouldBlock) return r == SendResult::kDone;
     pollfd p{socket_.fd(), POLLOUT, 0};
@@ -126,7 +167,7 @@ bool Connection::flush_blocking(int timeout_ms) {
 bool Connection::send_local(std::string_view bytes) {
   if (closing_ || !socket_.valid()) return false;
   if (out_.empty()) {
-    if (send_some(socket_.fd(), bytes) == SendResult::kError) return false;
+    if (send_some(bytes) == SendResult::kError) return false;
     if (bytes.empty()) return true;
   }
   out_.append(bytes);
@@ -135,8 +176,12 @@ bool Connection::send_local(std::string_view bytes) {
 }
 
 void Connection::on_writable() {
+  if (tls_read_wants_write_) {
+    tls_read_wants_write_ = false;
+    read_event_.activate(EV_READ);
+  }
   std::string_view pending(out_);
-  SendResult r = send_some(socket_.fd(), pending);
+  SendResult r = send_some(pending);
   out_.erase(0, out_.size() - pending.size());
   if (r == SendResult::kWouldBlock) {
     want_write();

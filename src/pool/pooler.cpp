@@ -52,6 +52,7 @@ Pooler::~Pooler() {
 
 Result<void> Pooler::start() {
   if (auto r = load_auth_file(); !r) return r;
+  if (auto r = load_client_tls(); !r) return r;
   apply_config();
   if (auto r = bind_listeners(); !r) return r;
   install_signals();
@@ -84,6 +85,24 @@ Result<void> Pooler::load_auth_file() {
   if (!r) return make_error(r.error().message);
   userlist_ = std::move(r.value());
   return {};
+}
+
+Result<void> Pooler::load_client_tls() {
+  auto ctx = tls::ServerContext::from_settings(config_.settings);
+  if (!ctx) return make_error(ctx.error().message);
+  // Clients already on TLS keep the context they shook hands with (they hold a reference).
+  client_tls_ = std::move(ctx.value());
+  return {};
+}
+
+void Pooler::close_idle_tls_clients(const char* why) {
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (c->tls() && !c->is_admin() && !c->handed_over_ && c->quiescent() &&
+        (c->state() == ClientConnection::State::kIdle ||
+         c->state() == ClientConnection::State::kStartup)) {
+      c->fatal(sqlstate::kAdminShutdown, why);
+    }
+  });
 }
 
 void Pooler::apply_config() {
@@ -251,11 +270,17 @@ Result<void> Pooler::reload_config() {
   std::string old_auth_file = config_.settings.auth_file;
   config::Config previous = std::move(config_);
   config_ = std::move(next);
-  if (auto r = load_auth_file(); !r) {
+  auth::Userlist previous_users = userlist_;
+  std::shared_ptr<tls::ServerContext> previous_tls = client_tls_;
+  auto loaded_files = load_auth_file();
+  if (loaded_files) loaded_files = load_client_tls();
+  if (!loaded_files) {
     POOLER_LOG(log_, LogLevel::kError, "config reload failed: %s; keeping the old configuration",
-               r.error().message.c_str());
+               loaded_files.error().message.c_str());
     config_ = std::move(previous);
-    return r;
+    userlist_ = std::move(previous_users);
+    client_tls_ = std::move(previous_tls);
+    return loaded_files;
   }
   if (config_.settings.logfile != previous.settings.logfile) {
     if (!log_.open_logfile(config_.settings.logfile)) {
@@ -279,6 +304,11 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
   if (!outcome.reloadable) return make_error(key + " cannot be changed while pooler runs");
   if (!outcome.warning.empty()) {
     POOLER_LOG(log_, LogLevel::kWarning, "SET %s: %s", key.c_str(), outcome.warning.c_str());
+  }
+  if (key.rfind("client_tls_", 0) == 0) {
+    auto ctx = tls::ServerContext::from_settings(next);
+    if (!ctx) return make_error(ctx.error().message);
+    client_tls_ = std::move(ctx.value());
   }
   config_.settings = std::move(next);
   apply_config();
@@ -764,8 +794,10 @@ std::string Pooler::busy_reason() const {
 
 namespace {
 // A logged-in, non-admin client: what a takeover or a restart carries over.
+// What can move to another process. A TLS client cannot: its session keys and record
+// sequence numbers live in our OpenSSL objects, not in the socket.
 bool carried_over(const ClientConnection& c) {
-  return !c.is_admin() && !c.closing() && c.pool() != nullptr;
+  return !c.is_admin() && !c.closing() && c.pool() != nullptr && !c.tls();
 }
 
 takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
@@ -1040,7 +1072,9 @@ void Pooler::exit_for_takeover() {
   exiting_for_takeover_ = true;
   POOLER_LOG(log_, LogLevel::kLog, "takeover: handing over, closing our copies of all sockets");
   // Plain close(): no Terminate, no shutdown(), no error to clients. The sockets live on
-  // in the new process.
+  // in the new process. TLS clients did not go (PgBouncer's SUSPEND flow holds them idle).
+  close_idle_tls_clients(
+      "pooler is handing over to a new process; a TLS connection cannot move: reconnect");
   clients_.for_each_safe([&](ClientConnection* c) { let_go(c); });
   servers_.for_each_safe([&](ServerConnection* s) { let_go(s); });
   listeners_.clear();
@@ -1131,6 +1165,8 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
       if (!c->reading_allowed()) c->stop_reading();
     });
   }
+  close_idle_tls_clients(
+      "pooler is handing over to a new process; a TLS connection cannot move: reconnect");
   auto freeze = [](Connection& conn) {
     conn.handed_over_ = true;
     conn.stop_reading();  // bytes that arrive now are the new process's to read
@@ -1196,7 +1232,7 @@ void Pooler::end_rolling_handover() {
 }
 
 void Pooler::store_connection(Connection& conn, const char* role) {
-  if (!fd_store_ || !fd_store_->enabled() || !conn.store_name().empty()) return;
+  if (!fd_store_ || !fd_store_->enabled() || !conn.store_name().empty() || conn.tls()) return;
   std::string name = fd_store_->new_name(role);
   if (!fd_store_->store(conn.fd(), name)) return;
   conn.set_store_name(std::move(name));
@@ -1269,6 +1305,7 @@ void Pooler::check_restart_ready() {
 }
 
 void Pooler::hand_over_to_fd_store() {
+  close_idle_tls_clients("pooler is restarting; a TLS connection cannot be kept: reconnect");
   takeover::RestartState state;
   size_t clients = 0, servers = 0;
   // Only what is in the store can reach the next instance; the rest ends with us.

@@ -68,7 +68,7 @@ std::string sqlstate_of(const PGresult* result) {
 
 PqClient PqClient::connect(const std::string& conninfo) {
   PqClient client(PQconnectStart(
-      (conninfo + " sslmode=disable gssencmode=disable connect_timeout=30").c_str()));
+      ("sslmode=disable gssencmode=disable connect_timeout=30 " + conninfo).c_str()));
   if (client.conn_ == nullptr) {
     client.connect_error_ = "out of memory";
     return client;

@@ -41,7 +41,8 @@ class PqError : public std::runtime_error {
 class PqClient {
  public:
   // Connects (30 s deadline). Never throws: check ok(), connect_error(), connect_sqlstate().
-  // sslmode and gssencmode are forced to disable so that each login is exactly one attempt.
+  // sslmode and gssencmode default to disable, so that each login is exactly one attempt;
+  // a conninfo that names sslmode wins.
   static PqClient connect(const std::string& conninfo);
 
   PqClient(PqClient&& other) noexcept;

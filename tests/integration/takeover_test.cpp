@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "pooler_test.h"
+#include "test_certificates.h"
 
 namespace pooler_test {
 namespace {
@@ -131,6 +132,28 @@ TEST_F(Takeover, ATransactionStillOpenAtTakeoverTimeoutGetsACleanErrorAndOthersM
   EXPECT_EQ("2", idle.value("SELECT 2"));
   EXPECT_EQ("57P01", in_tx.expect_error("SELECT 3")) << in_tx.last_error();
   EXPECT_NE(std::string::npos, read_file(new_log()).find("still busy in the old process"));
+}
+
+// A TLS client cannot move (its keys live in the old process's OpenSSL objects): it gets
+// 57P01 once idle, while plain clients move; the new process takes TLS logins at once.
+TEST_F(Takeover, TlsClientsGetACleanErrorWhilePlainClientsMove) {
+  PoolerOptions options;
+  options.extra_pooler_lines = TestCertificates::get().pooler_lines("prefer");
+  start_pooler(options);
+  PqClient plain = connect();
+  PqClient tls = PqClient::connect(pooler().conninfo("alice") + " sslmode=require");
+  ASSERT_TRUE(tls.ok()) << tls.connect_error();
+  EXPECT_EQ("1", plain.value("SELECT 1"));
+  EXPECT_EQ("1", tls.value("SELECT 1"));
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("2", plain.value("SELECT 2"));
+  EXPECT_EQ("57P01", tls.expect_error("SELECT 3")) << tls.last_error();
+  EXPECT_NE(std::string::npos, tls.last_error().find("a TLS connection cannot move"))
+      << tls.last_error();
+  PqClient tls_again = PqClient::connect(pooler().conninfo("alice") + " sslmode=require");
+  ASSERT_TRUE(tls_again.ok()) << tls_again.connect_error();
+  EXPECT_EQ("4", tls_again.value("SELECT 4"));
 }
 
 // Past the first batch the new process owns what it received; if it dies then, the old

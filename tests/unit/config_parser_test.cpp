@@ -276,12 +276,12 @@ TEST_F(ConfigParser, UnknownSectionIsAWarningAndItsLinesAreIgnored) {
   EXPECT_EQ(r.warnings[0].where.line, 1);
 }
 
-TEST_F(ConfigParser, NonDefaultTlsSettingWarnsNotSupported) {
-  LoadResult r = parse("[pooler]\nclient_tls_sslmode = require\nserver_tls_sslmode = disable\n");
+TEST_F(ConfigParser, ServerTlsWarnsNotSupportedWhileClientTlsIsSupported) {
+  LoadResult r = parse("[pooler]\nclient_tls_sslmode = require\nserver_tls_sslmode = require\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->settings.client_tls_sslmode, "require");
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0].key, "client_tls_sslmode");
+  EXPECT_EQ(r.warnings[0].key, "server_tls_sslmode");
   EXPECT_NE(r.warnings[0].message.find("not supported yet"), std::string::npos);
 }
 

@@ -1,0 +1,43 @@
+#pragma once
+// One client's TLS connection (server side): the OpenSSL SSL object over the client's
+// non-blocking socket. The socket stays owned by the Connection.
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "tls/server_context.h"
+
+namespace pooler::tls {
+
+class TlsStream {
+ public:
+  enum class Status { kOk, kWantRead, kWantWrite, kEof, kError };
+
+  TlsStream(std::shared_ptr<ServerContext> ctx, int fd);
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
+
+  bool valid() const { return ssl_ != nullptr; }
+  // Drives the server side of the handshake; kOk once it is complete.
+  Status accept();
+  // At most `len` plaintext bytes into `buf`; `done` is what was read or written.
+  Status read(void* buf, size_t len, size_t& done);
+  Status write(const void* buf, size_t len, size_t& done);
+  // Decrypted bytes OpenSSL holds that the socket will not signal again.
+  bool has_pending() const { return SSL_pending(ssl_.get()) > 0; }
+  // "TLSv1.3/TLS_AES_256_GCM_SHA384", for logs and SHOW CLIENTS.
+  std::string description() const;
+  // Why the last call returned kError.
+  const std::string& error() const { return error_; }
+
+ private:
+  Status status_of(int ret);
+
+  std::shared_ptr<ServerContext> ctx_;  // the SSL_CTX outlives every SSL made from it
+  std::unique_ptr<SSL, void (*)(SSL*)> ssl_;
+  std::string error_;
+};
+
+}  // namespace pooler::tls

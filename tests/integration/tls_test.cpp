@@ -1,0 +1,139 @@
+// Clients over TLS (client_tls_*): the handshake after SSLRequest, what "require" and
+// "verify-ca" let in, bulk data in both directions, pgbench, and a reload that cannot
+// load its certificate keeping the TLS that works.
+#include <libpq-fe.h>
+
+#include <string>
+
+#include "pooler_test.h"
+#include "test_certificates.h"
+
+namespace pooler_test {
+namespace {
+
+class ClientTls : public PoolerTest {
+ protected:
+  const TestCertificates& certs() { return TestCertificates::get(); }
+
+  void start_with_tls(const std::string& mode) {
+    PoolerOptions options;
+    options.extra_pooler_lines = certs().pooler_lines(mode);
+    start_pooler(options);
+  }
+
+  PqClient connect_tls(const std::string& extra = "") {
+    PqClient client = PqClient::connect(pooler().conninfo("alice") + " sslmode=require " + extra);
+    EXPECT_TRUE(client.ok()) << client.connect_error();
+    return client;
+  }
+};
+
+TEST_F(ClientTls, RequireServesTlsClientsAndShowsTheirProtocol) {
+  start_with_tls("require");
+  PqClient client = connect_tls();
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(1, PQsslInUse(client.raw()));
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  PqClient admin =
+      PqClient::connect(pooler().conninfo("admin", PoolerProcess::admin_db()) + " sslmode=require");
+  ASSERT_TRUE(admin.ok()) << admin.connect_error();
+  Rows clients = admin.exec("SHOW CLIENTS");
+  const std::string tls = clients.at(clients.only("user", "alice"), "tls");
+  EXPECT_EQ(0u, tls.rfind("TLSv1.3/", 0)) << "tls column: " << tls;
+  EXPECT_NE(std::string::npos, pooler().log().find("user=alice tls=TLSv1.3/"));
+}
+
+TEST_F(ClientTls, RequireRefusesPlaintextOverTcpButNotOverTheUnixSocket) {
+  start_with_tls("require");
+  PqClient plain = pooler().connect("alice");
+  EXPECT_FALSE(plain.ok());
+  EXPECT_EQ("28000", plain.connect_sqlstate()) << plain.connect_error();
+  EXPECT_NE(std::string::npos, plain.connect_error().find("SSL required")) << plain.connect_error();
+  PqClient local =
+      PqClient::connect("host=" + pooler().dir() + " port=" + std::to_string(pooler().port()) +
+                        " user=alice password=" + password_of("alice") + " dbname=app");
+  ASSERT_TRUE(local.ok()) << local.connect_error();
+  EXPECT_EQ("1", local.value("SELECT 1"));
+}
+
+TEST_F(ClientTls, PreferServesBothPlainAndTlsClients) {
+  start_with_tls("prefer");
+  PqClient tls = connect_tls();
+  PqClient plain = connect();
+  EXPECT_EQ(1, PQsslInUse(tls.raw()));
+  EXPECT_EQ(0, PQsslInUse(plain.raw()));
+  EXPECT_EQ("2", tls.value("SELECT 2"));
+  EXPECT_EQ("3", plain.value("SELECT 3"));
+}
+
+TEST_F(ClientTls, LargeQueriesAndResultsCrossInManyRecords) {
+  start_with_tls("require");
+  PqClient client = connect_tls();
+  // 200 kB of query text: many TLS records from the client, more than one read buffer.
+  const std::string big(200000, 'x');
+  EXPECT_EQ("200000", client.value("SELECT length('" + big + "')"));
+  // About 5 MB of rows back, through partial TLS writes when the client reads slowly.
+  Rows rows = client.exec("SELECT g, repeat('y', 100) FROM generate_series(1, 50000) g");
+  ASSERT_EQ(50000u, rows.size());
+  EXPECT_EQ("50000", rows.rows.back()[0]);
+  EXPECT_EQ(std::string(100, 'y'), rows.rows.back()[1]);
+  EXPECT_EQ("4", client.value("SELECT 4"));
+}
+
+TEST_F(ClientTls, PgbenchOverTlsHasNoFailures) {
+  start_with_tls("require");
+  auto cmd = pgbench_command({"-S", "-c", "8", "-t", "200"});
+  cmd.options.env.push_back("PGSSLMODE=require");
+  ASSERT_EQ(0, run(cmd.argv, cmd.options)) << read_file(cmd.options.output_path);
+  expect_pgbench_clean(read_file(cmd.options.output_path));
+  EXPECT_NE(std::string::npos, pooler().log().find("tls=TLSv1.3/"));
+}
+
+TEST_F(ClientTls, VerifyCaLetsInOnlyClientsWithACertificateFromTheCa) {
+  start_with_tls("verify-ca");
+  PqClient without = PqClient::connect(pooler().conninfo("alice") + " sslmode=require");
+  EXPECT_FALSE(without.ok());
+  PqClient with = connect_tls("sslcert=" + certs().client_cert + " sslkey=" + certs().client_key);
+  ASSERT_TRUE(with.ok());
+  EXPECT_EQ("1", with.value("SELECT 1"));
+  EXPECT_NE(std::string::npos, pooler().log().find("TLS handshake failed"));
+}
+
+TEST_F(ClientTls, AReloadThatCannotLoadItsCertificateKeepsTheWorkingOne) {
+  start_with_tls("require");
+  PqClient before = connect_tls();
+  PoolerOptions broken = pooler().options();
+  for (auto& line : broken.extra_pooler_lines) {
+    if (line.rfind("client_tls_cert_file", 0) == 0)
+      line = "client_tls_cert_file = /nonexistent.crt";
+  }
+  pooler().rewrite_config(broken);
+  pooler().reload();
+  ASSERT_TRUE(poll_until([&] {
+    return pooler().log().find("config reload failed") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_NE(std::string::npos, pooler().log().find("client_tls_cert_file: cannot load"));
+  EXPECT_EQ("1", before.value("SELECT 1"));
+  PqClient after = connect_tls();
+  EXPECT_EQ("2", after.value("SELECT 2"));
+}
+
+TEST_F(ClientTls, AKeyThatCannotLoadStopsTheStartWithTheSettingNamed) {
+  start_pooler();
+  PoolerOptions broken;
+  broken.extra_pooler_lines = certs().pooler_lines("require");
+  broken.extra_pooler_lines.push_back("client_tls_key_file = /nonexistent.key");
+  pooler().rewrite_ini(pooler().render_ini(broken));
+  SpawnOptions spawn_options;
+  spawn_options.output_path = pooler().dir() + "/check.log";
+  EXPECT_EQ(78,
+            run({PoolerProcess::binary(), "--check-config", pooler().ini_path()}, spawn_options));
+  // Started for real, it refuses before it binds or touches anything.
+  EXPECT_EQ(78, run({PoolerProcess::binary(), pooler().ini_path()}, spawn_options));
+  const std::string out = read_file(spawn_options.output_path);
+  EXPECT_NE(std::string::npos, out.find("client_tls_key_file: cannot load /nonexistent.key"))
+      << out;
+}
+
+}  // namespace
+}  // namespace pooler_test
