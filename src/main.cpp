@@ -25,7 +25,7 @@
 #include "takeover/store_restore.h"
 #include "takeover/systemd_reload.h"
 #include "takeover/takeover_client.h"
-#include "tls/server_context.h"
+#include "tls/context.h"
 
 namespace {
 
@@ -68,6 +68,13 @@ bool daemonize(std::string* error) {
     if (devnull > STDERR_FILENO) close(devnull);
   }
   return true;
+}
+
+// Both TLS contexts load (certificates, keys, CA files, protocol and cipher names).
+pooler::Result<void> check_tls(const pooler::config::Settings& settings) {
+  if (auto c = pooler::tls::Context::for_clients(settings); !c) return c.error();
+  if (auto c = pooler::tls::Context::for_servers(settings); !c) return c.error();
+  return {};
 }
 
 }  // namespace
@@ -135,7 +142,7 @@ int main(int argc, char** argv) {
     for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
     for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
     if (!loaded.ok()) return kExitConfig;
-    if (auto tls = pooler::tls::ServerContext::from_settings(loaded.config->settings); !tls) {
+    if (auto tls = check_tls(loaded.config->settings); !tls) {
       fprintf(stderr, "ERROR %s: %s\n", config_path.c_str(), tls.error().message.c_str());
       return kExitConfig;
     }
@@ -154,7 +161,7 @@ int main(int argc, char** argv) {
   }
   pooler::config::Config config = std::move(*loaded.config);
   // Certificates and keys are checked now, before a takeover touches the old process.
-  if (auto tls = pooler::tls::ServerContext::from_settings(config.settings); !tls) {
+  if (auto tls = check_tls(config.settings); !tls) {
     return fail(kExitConfig,
                 "invalid configuration, not starting: " + config_path + ": " + tls.error().message);
   }

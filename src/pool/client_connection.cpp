@@ -259,7 +259,7 @@ bool ClientConnection::begin_tls() {
 }
 
 void ClientConnection::continue_tls_handshake() {
-  switch (tls_->accept()) {
+  switch (tls_->handshake()) {
     case tls::TlsStream::Status::kOk:
       state_ = State::kStartup;
       if (tls_->has_pending()) read_event_.activate(EV_READ);

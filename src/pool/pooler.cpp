@@ -52,7 +52,7 @@ Pooler::~Pooler() {
 
 Result<void> Pooler::start() {
   if (auto r = load_auth_file(); !r) return r;
-  if (auto r = load_client_tls(); !r) return r;
+  if (auto r = load_tls(); !r) return r;
   apply_config();
   if (auto r = bind_listeners(); !r) return r;
   install_signals();
@@ -87,20 +87,38 @@ Result<void> Pooler::load_auth_file() {
   return {};
 }
 
-Result<void> Pooler::load_client_tls() {
-  auto ctx = tls::ServerContext::from_settings(config_.settings);
-  if (!ctx) return make_error(ctx.error().message);
-  // Clients already on TLS keep the context they shook hands with (they hold a reference).
-  client_tls_ = std::move(ctx.value());
+Result<void> Pooler::load_tls() {
+  auto for_clients = tls::Context::for_clients(config_.settings);
+  if (!for_clients) return make_error(for_clients.error().message);
+  auto for_servers = tls::Context::for_servers(config_.settings);
+  if (!for_servers) return make_error(for_servers.error().message);
+  // Connections already on TLS keep the context they shook hands with (they hold a reference).
+  client_tls_ = std::move(for_clients.value());
+  server_tls_ = std::move(for_servers.value());
   return {};
 }
 
-void Pooler::close_idle_tls_clients(const char* why) {
+namespace {
+// A client whose TLS state, or whose session server's, lives in this process.
+bool tied_to_tls(const ClientConnection& c) {
+  return c.tls() || (c.server() != nullptr && c.server()->tls());
+}
+}  // namespace
+
+void Pooler::close_idle_tls_connections(const char* why) {
   clients_.for_each_safe([&](ClientConnection* c) {
-    if (c->tls() && !c->is_admin() && !c->handed_over_ && c->quiescent() &&
-        (c->state() == ClientConnection::State::kIdle ||
-         c->state() == ClientConnection::State::kStartup)) {
-      c->fatal(sqlstate::kAdminShutdown, why);
+    if (!tied_to_tls(*c) || c->is_admin() || c->handed_over_ || !c->quiescent()) return;
+    const ServerConnection* s = c->server();
+    const bool idle = c->state() == ClientConnection::State::kIdle ||
+                      c->state() == ClientConnection::State::kStartup ||
+                      (c->state() == ClientConnection::State::kActive && s &&
+                       s->state() == ServerConnection::State::kLinked &&
+                       s->at_transaction_boundary() && s->quiescent());
+    if (idle) c->fatal(sqlstate::kAdminShutdown, why);
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    if (s->tls() && !s->closing() && s->state() == ServerConnection::State::kIdle) {
+      close_server(s, why);
     }
   });
 }
@@ -271,15 +289,17 @@ Result<void> Pooler::reload_config() {
   config::Config previous = std::move(config_);
   config_ = std::move(next);
   auth::Userlist previous_users = userlist_;
-  std::shared_ptr<tls::ServerContext> previous_tls = client_tls_;
+  std::shared_ptr<tls::Context> previous_client_tls = client_tls_;
+  std::shared_ptr<tls::Context> previous_server_tls = server_tls_;
   auto loaded_files = load_auth_file();
-  if (loaded_files) loaded_files = load_client_tls();
+  if (loaded_files) loaded_files = load_tls();
   if (!loaded_files) {
     POOLER_LOG(log_, LogLevel::kError, "config reload failed: %s; keeping the old configuration",
                loaded_files.error().message.c_str());
     config_ = std::move(previous);
     userlist_ = std::move(previous_users);
-    client_tls_ = std::move(previous_tls);
+    client_tls_ = std::move(previous_client_tls);
+    server_tls_ = std::move(previous_server_tls);
     return loaded_files;
   }
   if (config_.settings.logfile != previous.settings.logfile) {
@@ -306,9 +326,14 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
     POOLER_LOG(log_, LogLevel::kWarning, "SET %s: %s", key.c_str(), outcome.warning.c_str());
   }
   if (key.rfind("client_tls_", 0) == 0) {
-    auto ctx = tls::ServerContext::from_settings(next);
+    auto ctx = tls::Context::for_clients(next);
     if (!ctx) return make_error(ctx.error().message);
     client_tls_ = std::move(ctx.value());
+  }
+  if (key.rfind("server_tls_", 0) == 0) {
+    auto ctx = tls::Context::for_servers(next);
+    if (!ctx) return make_error(ctx.error().message);
+    server_tls_ = std::move(ctx.value());
   }
   config_.settings = std::move(next);
   apply_config();
@@ -490,11 +515,12 @@ void Pooler::close_server(ServerConnection* server, const char* reason) {
   release_slot(*server);
   server->read_event_.reset();
   server->write_event_.reset();
-  if (server->state_ != ServerConnection::State::kConnecting) {
-    std::string bye;
-    // A polite Terminate lets PostgreSQL log a clean disconnect; best effort only.
+  if (!server->logging_in() || server->state_ == ServerConnection::State::kLogin) {
+    // A polite Terminate lets PostgreSQL log a clean disconnect; best effort only, and
+    // through TLS when the connection has it.
     static const char kTerminate[] = {'X', 0, 0, 0, 4};
-    ::send(server->fd(), kTerminate, sizeof kTerminate, MSG_NOSIGNAL | MSG_DONTWAIT);
+    std::string_view bye(kTerminate, sizeof kTerminate);
+    (void)server->send_some(bye);
   }
   server->socket_.shutdown_and_close();
   servers_.remove(server);
@@ -797,7 +823,8 @@ namespace {
 // What can move to another process. A TLS client cannot: its session keys and record
 // sequence numbers live in our OpenSSL objects, not in the socket.
 bool carried_over(const ClientConnection& c) {
-  return !c.is_admin() && !c.closing() && c.pool() != nullptr && !c.tls();
+  return !c.is_admin() && !c.closing() && c.pool() != nullptr && !c.tls() &&
+         !(c.server() != nullptr && c.server()->tls());
 }
 
 takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
@@ -877,7 +904,7 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
     out.push_back(client_record(*c));
   }
   for (ServerConnection* s : servers_) {
-    if (!s->closing()) out.push_back(server_record_with_keys(*s));
+    if (!s->closing() && !s->tls()) out.push_back(server_record_with_keys(*s));
   }
   return out;
 }
@@ -1073,7 +1100,7 @@ void Pooler::exit_for_takeover() {
   POOLER_LOG(log_, LogLevel::kLog, "takeover: handing over, closing our copies of all sockets");
   // Plain close(): no Terminate, no shutdown(), no error to clients. The sockets live on
   // in the new process. TLS clients did not go (PgBouncer's SUSPEND flow holds them idle).
-  close_idle_tls_clients(
+  close_idle_tls_connections(
       "pooler is handing over to a new process; a TLS connection cannot move: reconnect");
   clients_.for_each_safe([&](ClientConnection* c) { let_go(c); });
   servers_.for_each_safe([&](ServerConnection* s) { let_go(s); });
@@ -1165,7 +1192,7 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
       if (!c->reading_allowed()) c->stop_reading();
     });
   }
-  close_idle_tls_clients(
+  close_idle_tls_connections(
       "pooler is handing over to a new process; a TLS connection cannot move: reconnect");
   auto freeze = [](Connection& conn) {
     conn.handed_over_ = true;
@@ -1184,7 +1211,7 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
   for (ServerConnection* s : servers_) {
     if (out.size() >= kMaxBatch) return out;
     if (s->handed_over_ || s->closing() || s->state() != ServerConnection::State::kIdle ||
-        !s->quiescent()) {
+        !s->quiescent() || s->tls()) {
       continue;
     }
     freeze(*s);
@@ -1305,7 +1332,7 @@ void Pooler::check_restart_ready() {
 }
 
 void Pooler::hand_over_to_fd_store() {
-  close_idle_tls_clients("pooler is restarting; a TLS connection cannot be kept: reconnect");
+  close_idle_tls_connections("pooler is restarting; a TLS connection cannot be kept: reconnect");
   takeover::RestartState state;
   size_t clients = 0, servers = 0;
   // Only what is in the store can reach the next instance; the rest ends with us.

@@ -26,7 +26,7 @@
 #include "systemd/slots_file.h"
 #include "takeover/connection_record.h"
 #include "takeover/connection_state.h"
-#include "tls/server_context.h"
+#include "tls/context.h"
 
 namespace pooler::admin {
 class AdminConsole;
@@ -81,7 +81,9 @@ class Pooler {
   const config::Config& config() const { return config_; }
   const config::Settings& settings() const { return config_.settings; }
   // What TLS clients get (client_tls_*), or nullptr when client_tls_sslmode is disable.
-  const std::shared_ptr<tls::ServerContext>& client_tls() const { return client_tls_; }
+  const std::shared_ptr<tls::Context>& client_tls() const { return client_tls_; }
+  // What server connections use (server_tls_*), or nullptr when server_tls_sslmode is disable.
+  const std::shared_ptr<tls::Context>& server_tls() const { return server_tls_; }
   BufferPool& buffers() { return buffers_; }
   // Longest message accepted on a connection: max_packet_size, but never more than
   // PostgreSQL's own 1 GB limit, so an absurd length closes the client, not the server.
@@ -203,9 +205,10 @@ class Pooler {
   enum class Shutdown { kNone, kGraceful, kFast };
   Result<void> bind_listeners();
   Result<void> load_auth_file();
-  Result<void> load_client_tls();
-  // TLS clients cannot move to another process: each ends with 57P01 when idle.
-  void close_idle_tls_clients(const char* why);
+  Result<void> load_tls();
+  // What has TLS cannot move to another process: each such client (and each session-mode
+  // client whose server has TLS) ends with 57P01 when idle; idle TLS servers are closed.
+  void close_idle_tls_connections(const char* why);
   Result<void> reload_config();
   void apply_config();
   void install_signals();
@@ -225,7 +228,8 @@ class Pooler {
   Logger& log_;
   config::Config config_;
   auth::Userlist userlist_;
-  std::shared_ptr<tls::ServerContext> client_tls_;
+  std::shared_ptr<tls::Context> client_tls_;
+  std::shared_ptr<tls::Context> server_tls_;
   BufferPool buffers_;
   CancelKeyMap cancel_keys_;
   auth::ScramKeyCache scram_cache_;

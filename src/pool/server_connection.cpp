@@ -34,7 +34,8 @@ ServerConnection::~ServerConnection() = default;
 const char* ServerConnection::state_name() const {
   switch (state_) {
     case State::kConnecting:
-      return "login";
+    case State::kTlsRequest:
+    case State::kTlsHandshake:
     case State::kLogin:
       return "login";
     case State::kIdle:
@@ -84,6 +85,77 @@ void ServerConnection::on_connected() {
     return;
   }
   address_ = peer_address_of(fd());
+  const auto& tls = pooler_.server_tls();
+  if (tls && address_.host != "unix") {  // as libpq: no TLS over a Unix socket
+    state_ = State::kTlsRequest;
+    std::string request;
+    protocol::append_ssl_request(request);
+    start_reading();
+    if (!send_local(request)) fail("could not send SSLRequest");
+    return;
+  }
+  send_startup();
+}
+
+void ServerConnection::read_tls_answer() {
+  // One byte only: whatever follows an 'S' belongs to the TLS handshake, and anything a
+  // server sent before the handshake must not count as protected (CVE-2021-23222).
+  char answer = 0;
+  ssize_t n = ::recv(fd(), &answer, 1, 0);
+  if (n == 0) {
+    fail("server closed the connection after SSLRequest");
+    return;
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    fail(strerror(errno));
+    return;
+  }
+  const auto& tls = pooler_.server_tls();
+  if (answer == 'N') {
+    if (tls && tls->required()) {
+      fail(("server does not accept TLS (server_tls_sslmode = " +
+            pooler_.settings().server_tls_sslmode + ")")
+               .c_str());
+      return;
+    }
+    send_startup();
+    return;
+  }
+  if (answer != 'S' || !tls) {
+    fail("server answered SSLRequest with neither S nor N");
+    return;
+  }
+  tls_ = std::make_unique<tls::TlsStream>(tls, fd(), pool_->db().entry.host);
+  if (!tls_->valid()) {
+    fail(("TLS setup failed: " + tls_->error()).c_str());
+    return;
+  }
+  state_ = State::kTlsHandshake;
+  continue_tls_handshake();
+}
+
+void ServerConnection::continue_tls_handshake() {
+  switch (tls_->handshake()) {
+    case tls::TlsStream::Status::kOk:
+      send_startup();
+      return;
+    case tls::TlsStream::Status::kWantRead:
+      return;
+    case tls::TlsStream::Status::kWantWrite:
+      tls_read_wants_write_ = true;
+      want_write();
+      return;
+    case tls::TlsStream::Status::kEof:
+      fail("server closed the connection during the TLS handshake");
+      return;
+    case tls::TlsStream::Status::kError:
+      fail(("TLS handshake with the server failed: " + tls_->error()).c_str());
+      return;
+  }
+}
+
+void ServerConnection::send_startup() {
   state_ = State::kLogin;
   std::string out;
   std::vector<std::pair<std::string, std::string>> params = {
@@ -102,13 +174,21 @@ Connection* ServerConnection::forward_source() {
 }
 
 void ServerConnection::on_readable() {
+  if (state_ == State::kTlsRequest) {
+    read_tls_answer();
+    return;
+  }
+  if (state_ == State::kTlsHandshake) {
+    continue_tls_handshake();
+    return;
+  }
   ssize_t n = read_some();
   if (n == 0) {
     fail("server closed the connection");
     return;
   }
   if (n == -1) {
-    fail(strerror(errno));
+    fail(read_error().c_str());
     return;
   }
   if (n == -2 && in_.space() == 0 && ready_ == 0) {
@@ -644,10 +724,10 @@ void ServerConnection::run_query(const std::string& sql) {
 void ServerConnection::fail(const char* reason) {
   if (closing_) return;
   Pool* pool = pool_;
-  const bool logging_in = state_ == State::kConnecting || state_ == State::kLogin;
+  const bool was_logging_in = logging_in();
   std::string why = reason;
   pooler_.close_server(this, reason);
-  if (logging_in) pool->server_login_failed(this, why, protocol::sqlstate::kConnectionFailure);
+  if (was_logging_in) pool->server_login_failed(this, why, protocol::sqlstate::kConnectionFailure);
 }
 
 }  // namespace pooler::pool

@@ -30,12 +30,14 @@ class Pool;
 class ServerConnection final : public Connection {
  public:
   enum class State : uint8_t {
-    kConnecting,  // TCP/Unix connect in progress
-    kLogin,       // startup sent, authenticating
-    kIdle,        // in the pool's idle list
-    kLinked,      // forwarding to client_
-    kSetup,       // linked, but running SETs for the client first (responses consumed)
-    kReset,       // running server_reset_query, no client
+    kConnecting,    // TCP/Unix connect in progress
+    kTlsRequest,    // SSLRequest sent (server_tls_sslmode), waiting for 'S' or 'N'
+    kTlsHandshake,  // 'S': OpenSSL is shaking hands
+    kLogin,         // startup sent, authenticating
+    kIdle,          // in the pool's idle list
+    kLinked,        // forwarding to client_
+    kSetup,         // linked, but running SETs for the client first (responses consumed)
+    kReset,         // running server_reset_query, no client
     kClosing,
   };
 
@@ -100,6 +102,15 @@ class ServerConnection final : public Connection {
   friend class Pooler;
   friend class ClientConnection;
   void on_connected();
+  // server_tls_sslmode: the answer to our SSLRequest, then the handshake.
+  void read_tls_answer();
+  void continue_tls_handshake();
+  void send_startup();
+  // Still logging in (connect, TLS or authentication): a failure fails the pool's waiters.
+  bool logging_in() const {
+    return state_ == State::kConnecting || state_ == State::kTlsRequest ||
+           state_ == State::kTlsHandshake || state_ == State::kLogin;
+  }
   void process_input();
   bool handle_login_message(char type, std::string_view body);
   bool handle_internal_message(char type, std::string_view body);  // setup/reset/idle

@@ -166,6 +166,10 @@ void append_startup_message(std::string& out,
   b.int8(0);
 }
 
+void append_ssl_request(std::string& out) {
+  MessageBuilder(out, 0).int32(kSslRequestCode);
+}
+
 void append_password_message(std::string& out, std::string_view password) {
   MessageBuilder(out, 'p').cstr(password);
 }

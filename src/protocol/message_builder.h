@@ -71,6 +71,8 @@ void append_query(std::string& out, std::string_view sql);
 // StartupMessage, protocol 3.0.
 void append_startup_message(std::string& out,
                             std::span<const std::pair<std::string, std::string>> params);
+// SSLRequest: length 8 and the request code, no type byte.
+void append_ssl_request(std::string& out);
 void append_password_message(std::string& out, std::string_view password);
 void append_sasl_initial_response(std::string& out, std::string_view mechanism,
                                   std::string_view data);

@@ -1,6 +1,8 @@
 #include "tls/tls_stream.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include <cerrno>
 #include <climits>
@@ -8,14 +10,32 @@
 
 namespace pooler::tls {
 
-TlsStream::TlsStream(std::shared_ptr<ServerContext> ctx, int fd)
+TlsStream::TlsStream(std::shared_ptr<Context> ctx, int fd, const std::string& host)
     : ctx_(std::move(ctx)), ssl_(SSL_new(ctx_->get()), &SSL_free) {
   if (!ssl_ || SSL_set_fd(ssl_.get(), fd) != 1) {
     error_ = take_openssl_error();
     ssl_.reset();
     return;
   }
-  SSL_set_accept_state(ssl_.get());
+  if (ctx_->accepts()) {
+    SSL_set_accept_state(ssl_.get());
+    return;
+  }
+  SSL_set_connect_state(ssl_.get());
+  if (host.empty()) return;
+  unsigned char ip[16];
+  const bool is_ip =
+      inet_pton(AF_INET, host.c_str(), ip) == 1 || inet_pton(AF_INET6, host.c_str(), ip) == 1;
+  if (!is_ip) SSL_set_tlsext_host_name(ssl_.get(), host.c_str());  // SNI, as libpq sends
+  if (ctx_->verifies_host()) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+    const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                         : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    if (ok != 1) {
+      error_ = "cannot check the certificate against host " + host;
+      ssl_.reset();
+    }
+  }
 }
 
 TlsStream::Status TlsStream::status_of(int ret) {
@@ -40,7 +60,7 @@ TlsStream::Status TlsStream::status_of(int ret) {
   }
 }
 
-TlsStream::Status TlsStream::accept() {
+TlsStream::Status TlsStream::handshake() {
   ERR_clear_error();
   errno = 0;
   const int ret = SSL_do_handshake(ssl_.get());

@@ -1,13 +1,13 @@
 #pragma once
-// One client's TLS connection (server side): the OpenSSL SSL object over the client's
-// non-blocking socket. The socket stays owned by the Connection.
+// One TLS connection: the OpenSSL SSL object over a client's or server's non-blocking
+// socket. The socket stays owned by the Connection.
 #include <openssl/ssl.h>
 
 #include <cstddef>
 #include <memory>
 #include <string>
 
-#include "tls/server_context.h"
+#include "tls/context.h"
 
 namespace pooler::tls {
 
@@ -15,13 +15,15 @@ class TlsStream {
  public:
   enum class Status { kOk, kWantRead, kWantWrite, kEof, kError };
 
-  TlsStream(std::shared_ptr<ServerContext> ctx, int fd);
+  // The side is the context's: accepting a client, or connecting to `host` (a name or an
+  // address, checked against the certificate under verify-full; a Unix socket has none).
+  TlsStream(std::shared_ptr<Context> ctx, int fd, const std::string& host = {});
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
 
   bool valid() const { return ssl_ != nullptr; }
-  // Drives the server side of the handshake; kOk once it is complete.
-  Status accept();
+  // Drives the handshake; kOk once it is complete.
+  Status handshake();
   // At most `len` plaintext bytes into `buf`; `done` is what was read or written.
   Status read(void* buf, size_t len, size_t& done);
   Status write(const void* buf, size_t len, size_t& done);
@@ -35,7 +37,7 @@ class TlsStream {
  private:
   Status status_of(int ret);
 
-  std::shared_ptr<ServerContext> ctx_;  // the SSL_CTX outlives every SSL made from it
+  std::shared_ptr<Context> ctx_;  // the SSL_CTX outlives every SSL made from it
   std::unique_ptr<SSL, void (*)(SSL*)> ssl_;
   std::string error_;
 };

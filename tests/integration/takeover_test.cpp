@@ -156,6 +156,52 @@ TEST_F(Takeover, TlsClientsGetACleanErrorWhilePlainClientsMove) {
   EXPECT_EQ("4", tls_again.value("SELECT 4"));
 }
 
+// Servers over TLS cannot move either. In transaction pooling that costs nobody: the idle
+// TLS servers are closed, the clients move and the new process opens its own TLS servers.
+// In session pooling a client would lose its server's session, so it gets 57P01.
+class TakeoverWithServerTls : public Takeover {
+ protected:
+  void SetUp() override {
+    Takeover::SetUp();
+    set_postgres_ssl(pg(), true);
+  }
+  void TearDown() override {
+    Takeover::TearDown();
+    set_postgres_ssl(pg(), false);
+  }
+};
+
+TEST_F(TakeoverWithServerTls, TransactionClientsMoveAndGetNewTlsServers) {
+  PoolerOptions options;
+  options.extra_pooler_lines = TestCertificates::get().server_lines("require");
+  start_pooler(options);
+  PqClient a = connect();
+  PqClient b = connect();
+  const std::string ssl_in_use = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+  EXPECT_EQ("t", a.value(ssl_in_use));
+  EXPECT_EQ("t", b.value(ssl_in_use));
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("t", a.value(ssl_in_use));
+  EXPECT_EQ("t", b.value(ssl_in_use));
+  EXPECT_NE(std::string::npos, read_file(new_log()).find("adopted 2 clients and 0 servers"))
+      << read_file(new_log());
+}
+
+TEST_F(TakeoverWithServerTls, ASessionClientWithATlsServerGetsACleanError) {
+  PoolerOptions options;
+  options.pool_mode = "session";
+  options.extra_pooler_lines = TestCertificates::get().server_lines("require");
+  start_pooler(options);
+  PqClient session = connect();
+  EXPECT_EQ("1", session.value("SELECT 1"));
+  start_takeover();
+  expect_handover_completes();
+  EXPECT_EQ("57P01", session.expect_error("SELECT 2")) << session.last_error();
+  PqClient again = connect();
+  EXPECT_EQ("3", again.value("SELECT 3"));
+}
+
 // Past the first batch the new process owns what it received; if it dies then, the old
 // one resumes its listeners and the connections it still held.
 TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "pg_cluster.h"
 #include "process_util.h"
 
 namespace pooler_test {
@@ -58,6 +59,7 @@ const TestCertificates& TestCertificates::get() {
   c.ca_cert = c.dir + "/ca.crt";
   c.server_cert = c.dir + "/server.crt";
   c.server_key = c.dir + "/server.key";
+  chmod(c.server_key.c_str(), 0600);  // PostgreSQL refuses a key others may read
   // The client's copies belong to root (this process): libpq refuses a key owned by
   // another user, and the test user's dir is not ours.
   char tmpl[] = "/tmp/pooler-client-cert.XXXXXX";
@@ -75,6 +77,28 @@ const TestCertificates& TestCertificates::get() {
 std::vector<std::string> TestCertificates::pooler_lines(const std::string& mode) const {
   return {"client_tls_sslmode = " + mode, "client_tls_key_file = " + server_key,
           "client_tls_cert_file = " + server_cert, "client_tls_ca_file = " + ca_cert};
+}
+
+std::vector<std::string> TestCertificates::server_lines(const std::string& mode) const {
+  return {"server_tls_sslmode = " + mode, "server_tls_ca_file = " + ca_cert};
+}
+
+void set_postgres_ssl(const PgCluster& pg, bool on) {
+  const TestCertificates& c = TestCertificates::get();
+  if (on) {
+    pg.sql("ALTER SYSTEM SET ssl_cert_file = '" + c.server_cert + "'");
+    pg.sql("ALTER SYSTEM SET ssl_key_file = '" + c.server_key + "'");
+    pg.sql("ALTER SYSTEM SET ssl = on");
+  } else {
+    pg.sql("ALTER SYSTEM RESET ssl");
+    pg.sql("ALTER SYSTEM RESET ssl_cert_file");
+    pg.sql("ALTER SYSTEM RESET ssl_key_file");
+  }
+  pg.sql("SELECT pg_reload_conf()");
+  const std::string want = on ? "on" : "off";
+  if (!poll_until([&] { return pg.sql("SHOW ssl").scalar() == want; })) {
+    throw std::runtime_error("PostgreSQL did not turn ssl " + want + ": " + pg.log_tail());
+  }
 }
 
 }  // namespace pooler_test

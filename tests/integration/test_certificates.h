@@ -7,6 +7,8 @@
 
 namespace pooler_test {
 
+class PgCluster;
+
 struct TestCertificates {
   std::string dir;  // owned by the test user, so the pooler can read the keys
   std::string ca_cert;
@@ -18,6 +20,12 @@ struct TestCertificates {
   static const TestCertificates& get();
   // The pooler.ini lines for client_tls_sslmode = `mode` with these files.
   std::vector<std::string> pooler_lines(const std::string& mode) const;
+  // The pooler.ini lines for server_tls_sslmode = `mode`, trusting this CA.
+  std::vector<std::string> server_lines(const std::string& mode) const;
 };
+
+// Turns TLS on (with the server certificate above) or off in the shared cluster, with a
+// configuration reload, and waits until new connections see the change.
+void set_postgres_ssl(const PgCluster& pg, bool on);
 
 }  // namespace pooler_test

@@ -1,6 +1,7 @@
-// Clients over TLS (client_tls_*): the handshake after SSLRequest, what "require" and
+// TLS towards clients (client_tls_*): the handshake after SSLRequest, what "require" and
 // "verify-ca" let in, bulk data in both directions, pgbench, and a reload that cannot
-// load its certificate keeping the TLS that works.
+// load its certificate keeping the TLS that works. TLS towards PostgreSQL (server_tls_*):
+// the shared cluster with ssl on, require and verify-full, and a server without TLS.
 #include <libpq-fe.h>
 
 #include <string>
@@ -133,6 +134,72 @@ TEST_F(ClientTls, AKeyThatCannotLoadStopsTheStartWithTheSettingNamed) {
   const std::string out = read_file(spawn_options.output_path);
   EXPECT_NE(std::string::npos, out.find("client_tls_key_file: cannot load /nonexistent.key"))
       << out;
+}
+
+class ServerTls : public PoolerTest {
+ protected:
+  void SetUp() override {
+    PoolerTest::SetUp();
+    set_postgres_ssl(pg(), true);
+  }
+  void TearDown() override {
+    set_postgres_ssl(pg(), false);
+    PoolerTest::TearDown();
+  }
+  void start_with_server_tls(const std::string& mode, std::vector<std::string> more = {}) {
+    PoolerOptions options;
+    options.extra_pooler_lines = TestCertificates::get().server_lines(mode);
+    options.extra_pooler_lines.insert(options.extra_pooler_lines.end(), more.begin(), more.end());
+    start_pooler(options);
+  }
+};
+
+TEST_F(ServerTls, RequireEncryptsServerConnectionsUnderLoadAndForLargeResults) {
+  start_with_server_tls("require");
+  PqClient client = connect();
+  // pg_stat_ssl describes the backend this statement runs on: the pooler's connection.
+  EXPECT_EQ("t", client.value("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+  Rows rows = client.exec("SELECT g, repeat('z', 100) FROM generate_series(1, 50000) g");
+  ASSERT_EQ(50000u, rows.size());
+  EXPECT_EQ("50000", rows.rows.back()[0]);
+  const std::string big(200000, 'x');
+  EXPECT_EQ("200000", client.value("SELECT length('" + big + "')"));
+  auto cmd = pgbench_command({"-S", "-c", "8", "-t", "200"});
+  ASSERT_EQ(0, run(cmd.argv, cmd.options)) << read_file(cmd.options.output_path);
+  expect_pgbench_clean(read_file(cmd.options.output_path));
+  EXPECT_EQ("0", pg().sql("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING "
+                          "(pid) WHERE a.usename = 'alice' AND NOT s.ssl")
+                     .scalar());
+}
+
+TEST_F(ServerTls, VerifyFullAcceptsTheRightCertificateAndRefusesAnUnknownCa) {
+  start_with_server_tls("verify-full");
+  PqClient client = connect();
+  EXPECT_EQ("t", client.value("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+
+  // Trusting another CA (the client certificate stands in for one): the server's
+  // certificate does not verify, and the login fails instead of going on unencrypted.
+  start_with_server_tls("verify-full",
+                        {"server_tls_ca_file = " + TestCertificates::get().dir + "/client.crt"});
+  PqClient refused = pooler().connect("alice");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(std::string::npos, pooler().log().find("certificate verify failed"))
+      << pooler().log_tail();
+}
+
+TEST_F(ClientTls, ServerTlsRequireFailsAgainstAServerWithoutTls) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"server_tls_sslmode = require"};
+  start_pooler(options);
+  PqClient refused = pooler().connect("alice");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(std::string::npos, pooler().log().find("server does not accept TLS"))
+      << pooler().log_tail();
+  // prefer goes on in plaintext.
+  options.extra_pooler_lines = {"server_tls_sslmode = prefer"};
+  start_pooler(options);
+  PqClient plain = connect();
+  EXPECT_EQ("f", plain.value("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
 }
 
 }  // namespace

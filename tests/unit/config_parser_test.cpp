@@ -276,13 +276,13 @@ TEST_F(ConfigParser, UnknownSectionIsAWarningAndItsLinesAreIgnored) {
   EXPECT_EQ(r.warnings[0].where.line, 1);
 }
 
-TEST_F(ConfigParser, ServerTlsWarnsNotSupportedWhileClientTlsIsSupported) {
-  LoadResult r = parse("[pooler]\nclient_tls_sslmode = require\nserver_tls_sslmode = require\n");
+TEST_F(ConfigParser, TlsSettingsAreSupportedAndDrawNoWarning) {
+  LoadResult r =
+      parse("[pooler]\nclient_tls_sslmode = require\nserver_tls_sslmode = verify-full\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->settings.client_tls_sslmode, "require");
-  ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0].key, "server_tls_sslmode");
-  EXPECT_NE(r.warnings[0].message.find("not supported yet"), std::string::npos);
+  EXPECT_EQ(r.config->settings.server_tls_sslmode, "verify-full");
+  EXPECT_TRUE(r.warnings.empty());
 }
 
 TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
