@@ -545,7 +545,7 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(int64_t{0}).add(int64_t{0}).add(int64_t{s->close_needed() ? 1 : 0});
         rs.add(pointer_text(s));
         rs.add(s->client() ? pointer_text(s->client()) : std::string());
-        rs.add(int64_t{s->backend_pid()}).add(std::string());
+        rs.add(int64_t{s->backend_pid()}).add(s->tls_description());
         rs.add(std::string(s->params().get(pool::TrackedParam::kApplicationName)));
         rs.end_row();
       }

@@ -259,22 +259,16 @@ bool ClientConnection::begin_tls() {
 }
 
 void ClientConnection::continue_tls_handshake() {
-  switch (tls_->handshake()) {
-    case tls::TlsStream::Status::kOk:
+  std::string why;
+  switch (step_tls_handshake(why)) {
+    case HandshakeStep::kDone:
       state_ = State::kStartup;
       if (tls_->has_pending()) read_event_.activate(EV_READ);
       return;
-    case tls::TlsStream::Status::kWantRead:
+    case HandshakeStep::kPending:
       return;
-    case tls::TlsStream::Status::kWantWrite:
-      tls_read_wants_write_ = true;
-      want_write();
-      return;
-    case tls::TlsStream::Status::kEof:
-      pooler_.close_client(this, "client closed during the TLS handshake");
-      return;
-    case tls::TlsStream::Status::kError:
-      pooler_.close_client(this, ("TLS handshake failed: " + tls_->error()).c_str());
+    case HandshakeStep::kFailed:
+      pooler_.close_client(this, why.c_str());
       return;
   }
 }

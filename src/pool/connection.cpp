@@ -100,6 +100,26 @@ ssize_t Connection::read_tls() {
   return -1;
 }
 
+Connection::HandshakeStep Connection::step_tls_handshake(std::string& why) {
+  switch (tls_->handshake()) {
+    case tls::TlsStream::Status::kOk:
+      return HandshakeStep::kDone;
+    case tls::TlsStream::Status::kWantRead:
+      return HandshakeStep::kPending;
+    case tls::TlsStream::Status::kWantWrite:
+      tls_read_wants_write_ = true;
+      want_write();
+      return HandshakeStep::kPending;
+    case tls::TlsStream::Status::kEof:
+      why = "connection closed during the TLS handshake";
+      return HandshakeStep::kFailed;
+    case tls::TlsStream::Status::kError:
+      break;
+  }
+  why = "TLS handshake failed: " + tls_->error();
+  return HandshakeStep::kFailed;
+}
+
 std::string Connection::read_error() const {
   if (tls_ && !tls_->error().empty()) return "TLS: " + tls_->error();
   return strerror(errno);

@@ -70,6 +70,10 @@ class Connection {
   // nothing now (EAGAIN) or no room.
   ssize_t read_some();
   ssize_t read_tls();
+  // One step of the TLS handshake, waiting for the socket as OpenSSL asks; on kFailed,
+  // `why` says what happened.
+  enum class HandshakeStep { kDone, kPending, kFailed };
+  HandshakeStep step_tls_handshake(std::string& why);
   // Why read_some() returned -1.
   std::string read_error() const;
   void release_buffer_if_idle();

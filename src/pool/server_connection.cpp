@@ -136,21 +136,15 @@ void ServerConnection::read_tls_answer() {
 }
 
 void ServerConnection::continue_tls_handshake() {
-  switch (tls_->handshake()) {
-    case tls::TlsStream::Status::kOk:
+  std::string why;
+  switch (step_tls_handshake(why)) {
+    case HandshakeStep::kDone:
       send_startup();
       return;
-    case tls::TlsStream::Status::kWantRead:
+    case HandshakeStep::kPending:
       return;
-    case tls::TlsStream::Status::kWantWrite:
-      tls_read_wants_write_ = true;
-      want_write();
-      return;
-    case tls::TlsStream::Status::kEof:
-      fail("server closed the connection during the TLS handshake");
-      return;
-    case tls::TlsStream::Status::kError:
-      fail(("TLS handshake with the server failed: " + tls_->error()).c_str());
+    case HandshakeStep::kFailed:
+      fail(("server " + why).c_str());
       return;
   }
 }

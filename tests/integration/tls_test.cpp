@@ -159,6 +159,9 @@ TEST_F(ServerTls, RequireEncryptsServerConnectionsUnderLoadAndForLargeResults) {
   PqClient client = connect();
   // pg_stat_ssl describes the backend this statement runs on: the pooler's connection.
   EXPECT_EQ("t", client.value("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+  Rows servers = admin().exec("SHOW SERVERS");
+  ASSERT_GE(servers.size(), 1u);
+  EXPECT_EQ(0u, servers.at(0, "tls").rfind("TLSv1.3/", 0)) << servers.at(0, "tls");
   Rows rows = client.exec("SELECT g, repeat('z', 100) FROM generate_series(1, 50000) g");
   ASSERT_EQ(50000u, rows.size());
   EXPECT_EQ("50000", rows.rows.back()[0]);
