@@ -92,8 +92,9 @@ TEST_F(MalformedInput, MessageClaimingTwoGigabytesAfterLoginIsRejected) {
   expect_fatal_protocol_violation_and_close(raw);
 }
 
-// Not garbage, but also spoken by hand: both encryption requests get 'N' (no TLS, no GSS
-// encryption yet) and the client then logs in in plaintext on the same connection.
+// Not garbage, but also spoken by hand: without client_tls_sslmode both encryption requests
+// get 'N' (GSS encryption is never offered) and the client then logs in in plaintext on the
+// same connection. tls_test.cpp covers the 'S' side.
 TEST_F(MalformedInput, SslAndGssEncRequestsAreDeclinedAndLoginProceeds) {
   RawConnection raw(pooler().port());
   ASSERT_TRUE(raw.connected());

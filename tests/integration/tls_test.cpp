@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pooler_test.h"
+#include "raw_connection.h"
 #include "test_certificates.h"
 
 namespace pooler_test {
@@ -134,6 +135,44 @@ TEST_F(ClientTls, AKeyThatCannotLoadStopsTheStartWithTheSettingNamed) {
   const std::string out = read_file(spawn_options.output_path);
   EXPECT_NE(std::string::npos, out.find("client_tls_key_file: cannot load /nonexistent.key"))
       << out;
+}
+
+// Bytes sent right behind an SSLRequest, before our answer, would count as protected once
+// TLS is up, though anyone on the path could have put them there (CVE-2021-23214).
+TEST_F(ClientTls, PlaintextBehindAnSslRequestGetsAProtocolViolation) {
+  start_with_tls("prefer");
+  RawConnection raw(pooler().port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send_bytes(be32(8) + be32(80877103) + startup_packet(true)));
+  std::optional<BackendMessage> m = raw.next();
+  ASSERT_TRUE(m.has_value());
+  ASSERT_EQ('E', m->type);
+  auto fields = error_fields(m->body);
+  EXPECT_EQ("08P01", fields['C']);
+  EXPECT_EQ("received unencrypted data after SSL request", fields['M']);
+  EXPECT_TRUE(raw.closed_by_peer());
+}
+
+TEST_F(ClientTls, GarbageOrSilenceInsteadOfAHandshakeClosesOnlyThatClient) {
+  PoolerOptions options;
+  options.extra_pooler_lines = certs().pooler_lines("require");
+  options.extra_pooler_lines.push_back("client_login_timeout = 1");
+  start_pooler(options);
+  PqClient bystander = connect_tls();
+  RawConnection garbage(pooler().port());
+  ASSERT_TRUE(garbage.connected());
+  ASSERT_TRUE(garbage.send_bytes(be32(8) + be32(80877103)));
+  EXPECT_EQ(std::optional<char>('S'), garbage.next_byte());
+  ASSERT_TRUE(garbage.send_bytes("this is not a TLS ClientHello\r\n"));
+  EXPECT_TRUE(garbage.closed_by_peer());
+  RawConnection silent(pooler().port());
+  ASSERT_TRUE(silent.connected());
+  ASSERT_TRUE(silent.send_bytes(be32(8) + be32(80877103)));
+  EXPECT_EQ(std::optional<char>('S'), silent.next_byte());
+  EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(10)))
+      << "a handshake that never starts must end at client_login_timeout";
+  EXPECT_NE(std::string::npos, pooler().log().find("TLS handshake failed"));
+  EXPECT_EQ("1", bystander.value("SELECT 1"));
 }
 
 class ServerTls : public PoolerTest {
