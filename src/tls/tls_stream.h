@@ -27,8 +27,9 @@ class TlsStream {
   // At most `len` plaintext bytes into `buf`; `done` is what was read or written.
   Status read(void* buf, size_t len, size_t& done);
   Status write(const void* buf, size_t len, size_t& done);
-  // Decrypted bytes OpenSSL holds that the socket will not signal again.
-  bool has_pending() const { return SSL_pending(ssl_.get()) > 0; }
+  // Bytes OpenSSL holds (decrypted, or records read ahead) that the socket will not
+  // signal again.
+  bool has_pending() const { return SSL_has_pending(ssl_.get()) == 1; }
   // "TLSv1.3/TLS_AES_256_GCM_SHA384", for logs and SHOW CLIENTS.
   std::string description() const;
   // Why the last call returned kError.
