@@ -92,7 +92,9 @@ class Bench:
                       STORE_TARGET: free_port()}
         self.notify = None  # the stand-in for systemd's notify socket (workload s)
         self.perf = perf_works() and not args.no_perf
-        self.env = dict(os.environ, PGPASSWORD=PASSWORD)
+        # Plaintext unless a workload asks for TLS (t): both poolers offer it (prefer), and
+        # libpq's own default, sslmode=prefer, would take it.
+        self.env = dict(os.environ, PGPASSWORD=PASSWORD, PGSSLMODE="disable")
         self.pg_started = False
         self.rows = []
 
@@ -120,6 +122,11 @@ class Bench:
     def write_configs(self):
         with open(f"{self.tmp}/userlist.txt", "w") as f:
             f.write(f'"{USER}" "{PASSWORD}"\n')
+        # A throwaway certificate for client TLS (workload t): EC P-256, as PgBouncer's docs use.
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{self.tmp}/tls.key",
+                        "-out", f"{self.tmp}/tls.crt", "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
         common = f"""[databases]
 {DB} = host=127.0.0.1 port={self.pg_port} dbname={DB}
 
@@ -134,6 +141,9 @@ default_pool_size = 20
 max_client_conn = 12000
 log_connections = 0
 log_disconnections = 0
+client_tls_sslmode = prefer
+client_tls_key_file = {self.tmp}/tls.key
+client_tls_cert_file = {self.tmp}/tls.crt
 """
         with open(f"{self.tmp}/pooler.ini", "w") as f:
             f.write(common.format(section="pooler", port=self.pooler_port))
@@ -142,8 +152,10 @@ log_disconnections = 0
         with open(f"{self.tmp}/pgbouncer.ini", "w") as f:
             f.write(common.format(section="pgbouncer", port=self.pgb_port))
         tu = pwd.getpwnam(TEST_USER)
-        for n in ("userlist.txt", "pooler.ini", "pgbouncer.ini", f"{STORE_TARGET}.ini"):
+        for n in ("userlist.txt", "pooler.ini", "pgbouncer.ini", f"{STORE_TARGET}.ini", "tls.key",
+                  "tls.crt"):
             os.chown(f"{self.tmp}/{n}", tu.pw_uid, tu.pw_gid)
+        os.chmod(f"{self.tmp}/tls.key", 0o600)
 
     def start_notify_sink(self):
         """A datagram socket that takes sd_notify messages and the fds they carry, and drops
@@ -226,9 +238,11 @@ log_disconnections = 0
         return p.pid if p else None
 
     # ---- one pgbench run ---------------------------------------------------------------
-    def pgbench(self, target, wargs, seconds, extra=None, during=None):
+    def pgbench(self, target, wargs, seconds, extra=None, during=None, env=None):
         """Runs pgbench against target and returns a dict of figures. `during(target)`, if
-        given, runs halfway through (the reload workload) and returns its wall-clock time."""
+        given, runs halfway through (the reload workload) and returns its wall-clock time.
+        `env` adds to the environment (PGSSLMODE=require for workload t)."""
+        run_env = dict(self.env, **(env or {}))
         logdir = tempfile.mkdtemp(dir=self.tmp)
         cmd = ["nice", "-n", "5", f"{PGBIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", str(self.ports[target]),
                "-U", USER, "-j", "2", "-T", str(seconds), "-l", "--log-prefix", f"{logdir}/tx"] + wargs + [DB]
@@ -242,7 +256,7 @@ log_disconnections = 0
         cpu0 = cpu_seconds(pid) if pid else None
         event_at = None
         if during:
-            bench = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            bench = subprocess.Popen(cmd, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
             time.sleep(seconds / 2)
             event_at = during(target)
@@ -250,7 +264,7 @@ log_disconnections = 0
             r = subprocess.CompletedProcess(cmd, bench.returncode, out_, err_)
             pid = None  # the process measured is gone: no CPU or syscall figure for this run
         else:
-            r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=seconds + 300)
+            r = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=seconds + 300)
         cpu1 = cpu_seconds(pid) if pid else None
         syscalls = None
         if perf:
@@ -480,6 +494,7 @@ log_disconnections = 0
         if not a.quick:
             w.append(("g10000", "10000 idle + 20 active", 10000))
         w.append(("h", "100k-row result c4", ["-f", script, "-c", "4"]))
+        w.append(("t", "a over client TLS", ["-S", "-M", "simple", "-c", "50"]))
         w.append(("i", f"{COPY_BYTES // 1000000} MB COPY FROM STDIN", None))
         w.append(("l", "logins, SCRAM secret in userlist", 100 if a.quick else 500))
         # The cost of keeping the fd store and the crash-safe state exact at every boundary.
@@ -522,6 +537,10 @@ log_disconnections = 0
                         if t == "direct":
                             continue  # PostgreSQL cannot hold thousands of idle backends cheaply
                         res = self.idle_run(t, wargs, a.time)
+                    elif wid == "t":
+                        if t == "direct":
+                            continue  # the throwaway PostgreSQL runs without TLS
+                        res = self.pgbench(t, wargs, a.time, env={"PGSSLMODE": "require"})
                     elif wid == "r":
                         if t == "direct":
                             continue  # nothing to restart

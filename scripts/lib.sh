@@ -26,7 +26,7 @@ install_packages() {
               libevent-dev libssl-dev libsystemd-dev
               libgtest-dev libgmock-dev libpq-dev pgbouncer
               postgresql-15 postgresql-client-15 postgresql-contrib
-              util-linux procps clang clang-format libclang-rt-14-dev)
+              util-linux procps openssl clang clang-format libclang-rt-14-dev)
   install_missing "${pkgs[@]}"
 }
 
