@@ -138,7 +138,7 @@ const std::vector<Spec>& specs() {
       {"syslog_ident", StringField{&S::syslog_ident, {}}, "pgbouncer", Reload::Yes,
        Support::NotYet},
       {"takeover_timeout", SecondsField{&S::takeover_timeout}, "30"},
-      {"tcp_defer_accept", IntField{&S::tcp_defer_accept}, "45", Reload::Yes, Support::NotYet},
+      {"tcp_defer_accept", IntField{&S::tcp_defer_accept}, "45", Reload::Yes},
       {"tcp_keepalive", BoolField{&S::tcp_keepalive}, "1"},
       {"tcp_keepcnt", IntField{&S::tcp_keepcnt}, "0"},
       {"tcp_keepidle", IntField{&S::tcp_keepidle}, "0"},

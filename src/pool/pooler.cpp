@@ -13,6 +13,7 @@
 #include "auth/crypto.h"
 #include "pool/cancel_forwarder.h"
 #include "pool/server_address.h"
+#include "pool/tcp_options.h"
 #include "protocol/sqlstate.h"
 #include "takeover/restart_state.h"
 
@@ -66,6 +67,7 @@ Result<void> Pooler::start() {
     notifier_->watchdog();
   }
   rate_since_ = Clock::now();
+  apply_listener_settings();
   for (auto& l : listeners_) l->enable();
   return {};
 }
@@ -121,6 +123,14 @@ void Pooler::close_idle_tls_connections(const char* why) {
       close_server(s, why);
     }
   });
+}
+
+void Pooler::apply_listener_settings() {
+  // Every TCP listener, bound here, inherited from systemd or taken over: the setting is
+  // pooler.ini's (a socket unit's DeferAcceptSec= is overridden once pooler runs).
+  for (auto& l : listeners_) {
+    if (!l->is_unix()) apply_listener_tcp_settings(l->fd(), config_.settings);
+  }
 }
 
 void Pooler::apply_config() {
@@ -309,6 +319,7 @@ Result<void> Pooler::reload_config() {
     }
   }
   apply_config();
+  apply_listener_settings();
   for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
   LogContext ctx{"reload", {}, {}, {}, nullptr};
   POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "configuration reloaded from %s",
@@ -337,6 +348,7 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
   }
   config_.settings = std::move(next);
   apply_config();
+  apply_listener_settings();
   for (auto& [k, pool] : pools_) pool->launch_servers_if_needed();
   // Like PgBouncer: in effect until the next RELOAD, which reads the file again.
   LogContext ctx{"set", {}, {}, {}, nullptr};

@@ -206,6 +206,7 @@ class Pooler {
   Result<void> bind_listeners();
   Result<void> load_auth_file();
   Result<void> load_tls();
+  void apply_listener_settings();  // tcp_defer_accept on the TCP listeners
   // What has TLS cannot move to another process: each such client (and each session-mode
   // client whose server has TLS) ends with 57P01 when idle; idle TLS servers are closed.
   void close_idle_tls_connections(const char* why);

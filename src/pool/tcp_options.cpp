@@ -27,4 +27,8 @@ void apply_tcp_settings(int fd, const config::Settings& s) {
   }
 }
 
+void apply_listener_tcp_settings(int fd, const config::Settings& s) {
+  set_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, s.tcp_defer_accept > 0 ? s.tcp_defer_accept : 0);
+}
+
 }  // namespace pooler::pool

@@ -11,4 +11,8 @@ namespace pooler::pool {
 // defaults stand otherwise. Best effort: a refused option leaves the connection usable.
 void apply_tcp_settings(int fd, const config::Settings& settings);
 
+// On a TCP listener: TCP_DEFER_ACCEPT for tcp_defer_accept seconds (0 turns it off), so a
+// connection that sends nothing stays with the kernel instead of taking a client slot.
+void apply_listener_tcp_settings(int fd, const config::Settings& settings);
+
 }  // namespace pooler::pool

@@ -116,7 +116,8 @@ class LoginTimeout : public PoolerTest {};
 
 TEST_F(LoginTimeout, ALoginThatNeverFinishesIsClosedAndIdleClientsStay) {
   PoolerOptions options;
-  options.extra_pooler_lines = {"client_login_timeout = 1"};
+  // Without tcp_defer_accept = 0 the kernel would keep the silent connection from pooler.
+  options.extra_pooler_lines = {"client_login_timeout = 1", "tcp_defer_accept = 0"};
   start_pooler(options);
   PqClient idle = connect();
   ASSERT_EQ("1", idle.value("SELECT 1"));

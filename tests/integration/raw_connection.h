@@ -60,6 +60,13 @@ class RawConnection {
   ~RawConnection() { close(fd_); }
 
   bool connected() const { return connected_; }
+  // Our end's TCP port (to find this connection in /proc/net/tcp).
+  int local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(addr.sin_port);
+  }
   bool send_bytes(const std::string& bytes) {
     return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());

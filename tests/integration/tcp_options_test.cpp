@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "pooler_test.h"
+#include "raw_connection.h"
 
 namespace pooler_test {
 namespace {
@@ -75,6 +76,39 @@ TEST_F(TcpOptions, KeepaliveIdleTimeAppliesToClientAndServerSockets) {
     }
     return false;
   })) << "no connection to PostgreSQL has a 7 s keepalive";
+}
+
+// tcp_defer_accept: the kernel keeps a connection that has sent nothing in SYN_RECV (state
+// 3 in /proc/net/tcp) instead of handing it to pooler; its first bytes complete it.
+TEST_F(TcpOptions, DeferAcceptHoldsASilentConnectionUntilItSendsSomething) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"tcp_defer_accept = 30"};
+  start_pooler(options);
+  auto state_of = [&](int client_port) {
+    for (const TcpSocket& s : ipv4_sockets()) {
+      if (s.local_port == pooler().port() && s.remote_port == client_port) return s.state;
+    }
+    return 0;
+  };
+  RawConnection silent(pooler().port());
+  ASSERT_TRUE(silent.connected());
+  EXPECT_TRUE(poll_until([&] { return state_of(silent.local_port()) == 3; }))
+      << "pooler's end is not held in SYN_RECV: " << state_of(silent.local_port());
+  ASSERT_TRUE(silent.send_bytes(be32(8) + be32(80877103)));  // SSLRequest
+  EXPECT_EQ(std::optional<char>('N'), silent.next_byte());
+  EXPECT_EQ(1, state_of(silent.local_port()));
+
+  // Turned off by a reload: the next silent connection is accepted at once.
+  PoolerOptions off = options;
+  off.extra_pooler_lines = {"tcp_defer_accept = 0"};
+  pooler().rewrite_config(off);
+  pooler().reload();
+  ASSERT_TRUE(poll_until(
+      [&] { return pooler().log().find("configuration reloaded") != std::string::npos; }));
+  RawConnection second(pooler().port());
+  ASSERT_TRUE(second.connected());
+  EXPECT_TRUE(poll_until([&] { return state_of(second.local_port()) == 1; }))
+      << "state " << state_of(second.local_port());
 }
 
 TEST_F(TcpOptions, KeepaliveOffLeavesClientSocketsWithoutTheTimer) {
