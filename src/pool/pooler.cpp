@@ -105,18 +105,24 @@ namespace {
 bool tied_to_tls(const ClientConnection& c) {
   return c.tls() || (c.server() != nullptr && c.server()->tls());
 }
+
+// Nothing in flight: an idle client, or a session-mode client and its server with no
+// query running (the pair would move together).
+bool at_rest(const ClientConnection& c) {
+  if (c.state() == ClientConnection::State::kIdle) return true;
+  const ServerConnection* s = c.server();
+  return c.state() == ClientConnection::State::kActive && s &&
+         s->state() == ServerConnection::State::kLinked && s->at_transaction_boundary() &&
+         s->quiescent();
+}
 }  // namespace
 
 void Pooler::close_idle_tls_connections(const char* why) {
   clients_.for_each_safe([&](ClientConnection* c) {
     if (!tied_to_tls(*c) || c->is_admin() || c->handed_over_ || !c->quiescent()) return;
-    const ServerConnection* s = c->server();
-    const bool idle = c->state() == ClientConnection::State::kIdle ||
-                      c->state() == ClientConnection::State::kStartup ||
-                      (c->state() == ClientConnection::State::kActive && s &&
-                       s->state() == ServerConnection::State::kLinked &&
-                       s->at_transaction_boundary() && s->quiescent());
-    if (idle) c->fatal(sqlstate::kAdminShutdown, why);
+    if (at_rest(*c) || c->state() == ClientConnection::State::kStartup) {
+      c->fatal(sqlstate::kAdminShutdown, why);
+    }
   });
   servers_.for_each_safe([&](ServerConnection* s) {
     if (s->tls() && !s->closing() && s->state() == ServerConnection::State::kIdle) {
@@ -831,12 +837,11 @@ std::string Pooler::busy_reason() const {
 }
 
 namespace {
-// A logged-in, non-admin client: what a takeover or a restart carries over.
-// What can move to another process. A TLS client cannot: its session keys and record
-// sequence numbers live in our OpenSSL objects, not in the socket.
+// A logged-in, non-admin client: what a takeover or a restart carries over. Not one tied
+// to TLS: session keys and record sequence numbers live in our OpenSSL objects, not in
+// the socket.
 bool carried_over(const ClientConnection& c) {
-  return !c.is_admin() && !c.closing() && c.pool() != nullptr && !c.tls() &&
-         !(c.server() != nullptr && c.server()->tls());
+  return !c.is_admin() && !c.closing() && c.pool() != nullptr && !tied_to_tls(c);
 }
 
 takeover::ConnectionRecord params_into(takeover::ConnectionRecord r, const ParameterSet& p) {
@@ -1176,13 +1181,7 @@ void Pooler::begin_rolling_handover(ClientConnection* by) {
 }
 
 bool Pooler::can_move_now(const ClientConnection& c) const {
-  if (!carried_over(c) || c.handed_over_ || !c.quiescent()) return false;
-  if (c.state() == ClientConnection::State::kIdle) return true;
-  // Session pooling: the pair moves together when no query is running.
-  const ServerConnection* s = c.server();
-  return c.state() == ClientConnection::State::kActive && s &&
-         s->state() == ServerConnection::State::kLinked && s->at_transaction_boundary() &&
-         s->quiescent();
+  return carried_over(c) && !c.handed_over_ && c.quiescent() && at_rest(c);
 }
 
 std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
