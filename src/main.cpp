@@ -13,6 +13,8 @@
 #include <string>
 
 #include "auth/crypto.h"
+#include "auth/hba.h"
+#include "auth/userlist.h"
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/log.h"
@@ -70,8 +72,17 @@ bool daemonize(std::string* error) {
   return true;
 }
 
-// Both TLS contexts load (certificates, keys, CA files, protocol and cipher names).
-pooler::Result<void> check_tls(const pooler::config::Settings& settings) {
+// The files the settings name load: auth_file, auth_hba_file, and both TLS contexts
+// (certificates, keys, CA files, protocol and cipher names).
+pooler::Result<void> check_files(const pooler::config::Settings& settings) {
+  if (!settings.auth_file.empty()) {
+    if (auto u = pooler::auth::load_userlist(settings.auth_file); !u) return u.error();
+  }
+  if (!settings.auth_hba_file.empty()) {
+    if (auto h = pooler::auth::load_hba(settings.auth_hba_file); !h) return h.error();
+  } else if (settings.auth_type == pooler::config::AuthType::Hba) {
+    return pooler::make_error("auth_type = hba needs auth_hba_file");
+  }
   if (auto c = pooler::tls::Context::for_clients(settings); !c) return c.error();
   if (auto c = pooler::tls::Context::for_servers(settings); !c) return c.error();
   return {};
@@ -142,8 +153,8 @@ int main(int argc, char** argv) {
     for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
     for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
     if (!loaded.ok()) return kExitConfig;
-    if (auto tls = check_tls(loaded.config->settings); !tls) {
-      fprintf(stderr, "ERROR %s: %s\n", config_path.c_str(), tls.error().message.c_str());
+    if (auto files = check_files(loaded.config->settings); !files) {
+      fprintf(stderr, "ERROR %s: %s\n", config_path.c_str(), files.error().message.c_str());
       return kExitConfig;
     }
     printf("%s\n", pooler::config::summarize(*loaded.config).c_str());
@@ -160,10 +171,11 @@ int main(int argc, char** argv) {
     return fail(kExitConfig, "invalid configuration, not starting: " + first);
   }
   pooler::config::Config config = std::move(*loaded.config);
-  // Certificates and keys are checked now, before a takeover touches the old process.
-  if (auto tls = check_tls(config.settings); !tls) {
-    return fail(kExitConfig,
-                "invalid configuration, not starting: " + config_path + ": " + tls.error().message);
+  // Auth files, certificates and keys are checked now, before a takeover touches the old
+  // process.
+  if (auto files = check_files(config.settings); !files) {
+    return fail(kExitConfig, "invalid configuration, not starting: " + config_path + ": " +
+                                 files.error().message);
   }
   log.set_verbosity(verbose + config.settings.verbose);
   if (!config.settings.logfile.empty() && !log.open_logfile(config.settings.logfile)) {

@@ -32,7 +32,7 @@ struct DatabaseEntry {  // one line of [databases]; name "*" is the fallback
   int port = 5432;
   std::string dbname;          // empty = same as name
   std::string user, password;  // forced server user/password; empty = client's
-  std::string auth_user;       // parsed and kept; used by a later issue
+  std::string auth_user;       // runs auth_query for users not in auth_file
   std::optional<int> pool_size, min_pool_size, reserve_pool, max_db_connections;
   std::optional<PoolMode> pool_mode;
   std::string connect_query, client_encoding, datestyle, timezone, application_name;

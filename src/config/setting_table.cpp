@@ -62,9 +62,9 @@ const std::vector<Spec>& specs() {
       {"admin_users", ListField{&S::admin_users}, ""},
       {"application_name_add_host", BoolField{&S::application_name_add_host}, "0"},
       {"auth_file", StringField{&S::auth_file, {}}, ""},
-      {"auth_hba_file", StringField{&S::auth_hba_file, {}}, "", Reload::Yes, Support::NotYet},
+      {"auth_hba_file", StringField{&S::auth_hba_file, {}}, "", Reload::Yes},
       {"auth_query", StringField{&S::auth_query, {}},
-       "SELECT usename, passwd FROM pg_shadow WHERE usename=$1", Reload::Yes, Support::NotYet},
+       "SELECT usename, passwd FROM pg_shadow WHERE usename=$1", Reload::Yes},
       {"auth_type", AuthTypeField{&S::auth_type}, "md5"},
       {"auth_user", StringField{&S::auth_user, {}}, ""},
       {"autodb_idle_timeout", SecondsField{&S::autodb_idle_timeout}, "3600"},
@@ -232,10 +232,8 @@ std::string assign(Settings& s, const Field& field, std::string_view value) {
         s.*f.field = *t;
         return "";
       }
-      for (std::string_view later : {"cert", "hba", "pam"}) {
-        if (iequals(value, later)) return "\"" + std::string(value) + "\" is not supported yet";
-      }
-      return "must be one of trust, plain, password, md5, scram-sha-256, any";
+      if (iequals(value, "pam")) return "\"pam\" is not supported";
+      return "must be one of trust, plain, password, md5, scram-sha-256, cert, hba, any";
     }
   };
   return std::visit(Visitor{s, value}, field);

@@ -28,6 +28,12 @@ std::string_view to_string(AuthType type) {
       return "scram-sha-256";
     case AuthType::Any:
       return "any";
+    case AuthType::Cert:
+      return "cert";
+    case AuthType::Hba:
+      return "hba";
+    case AuthType::Peer:
+      return "peer";
   }
   return "md5";
 }
@@ -42,8 +48,8 @@ std::optional<PoolMode> parse_pool_mode(std::string_view text) {
 std::optional<AuthType> parse_auth_type(std::string_view text) {
   // "password" is PostgreSQL's name for cleartext auth; PgBouncer calls it "plain".
   if (iequals(text, "password")) return AuthType::Plain;
-  for (AuthType t :
-       {AuthType::Trust, AuthType::Plain, AuthType::Md5, AuthType::ScramSha256, AuthType::Any}) {
+  for (AuthType t : {AuthType::Trust, AuthType::Plain, AuthType::Md5, AuthType::ScramSha256,
+                     AuthType::Any, AuthType::Cert, AuthType::Hba}) {
     if (iequals(text, to_string(t))) return t;
   }
   return std::nullopt;

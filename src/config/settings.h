@@ -10,7 +10,17 @@
 namespace pooler::config {
 
 enum class PoolMode { Session, Transaction, Statement };
-enum class AuthType { Trust, Plain /* "plain" and "password" */, Md5, ScramSha256, Any };
+// Hba: per connection from auth_hba_file. Peer exists only as an HBA method (Unix sockets).
+enum class AuthType {
+  Trust,
+  Plain /* "plain" and "password" */,
+  Md5,
+  ScramSha256,
+  Any,
+  Cert,
+  Hba,
+  Peer
+};
 
 std::string_view to_string(PoolMode mode);
 std::string_view to_string(AuthType type);

@@ -1,5 +1,9 @@
 #include "pool/client_connection.h"
 
+#include <pwd.h>
+#include <sys/socket.h>
+
+#include <array>
 #include <cstring>
 
 #include "admin/admin_console.h"
@@ -50,6 +54,7 @@ const char* ClientConnection::state_name() const {
   switch (state_) {
     case State::kStartup:
     case State::kTlsHandshake:
+    case State::kAuthQuery:
     case State::kAuth:
     case State::kWelcomeWait:
       return "login";
@@ -145,6 +150,8 @@ void ClientConnection::process_input() {
       return;
     case State::kTlsHandshake:
       return;  // OpenSSL reads the socket itself until the handshake is done
+    case State::kAuthQuery:
+      return;  // nothing is due from the client before our challenge
     case State::kAuth: {
       while (!closing_ && state_ == State::kAuth) {
         Frame f = protocol::next_frame(in_.data(), in_.size(), 10000);
@@ -332,23 +339,155 @@ bool ClientConnection::handle_startup_packet(const protocol::StartupPacket& pack
 }
 
 void ClientConnection::begin_auth() {
-  const config::Settings& s = pooler_.settings();
   login_ = std::make_unique<LoginState>();
   PoolUser* user = pooler_.find_user(user_name_);
   login_->user_known = user != nullptr && user->in_auth_file;
-  login_->secret = login_->user_known ? user->secret : std::string();
-  config::AuthType type = s.auth_type;
+  login_->secret = login_->user_known ? user->credentials.secret : std::string();
   if (is_admin_ && from_unix_socket_ && user_name_ == "pgbouncer" &&
       takeover::peer_has_our_uid(fd())) {
     takeover_peer_ = true;  // our own uid on our own socket: the takeover peer
     auth_succeeded();
     return;
   }
-  // Connections over the Unix socket are still authenticated: no peer auth yet.
+  login_->method = pooler_.settings().auth_type;
+  if (login_->method == config::AuthType::Hba && !apply_hba()) return;
+  if (!login_->user_known && !is_admin_ && login_->method != config::AuthType::Any &&
+      start_auth_query()) {
+    return;
+  }
+  send_auth_request();
+}
+
+bool ClientConnection::apply_hba() {
+  const auth::HbaRequest request{from_unix_socket_, tls(), address_.host, db_name_, user_name_};
+  const auth::HbaRule* rule = pooler_.hba().match(request);
+  // PostgreSQL's wording, so operators recognise it.
+  const std::string who = "host \"" + (from_unix_socket_ ? std::string("[local]") : address_.host) +
+                          "\", user \"" + user_name_ + "\", database \"" + db_name_ + "\", " +
+                          (tls() ? "SSL encryption" : "no encryption");
+  if (!rule) {
+    refuse_login(sqlstate::kInvalidAuthorization, "no pg_hba.conf entry for " + who);
+    return false;
+  }
+  switch (rule->method) {
+    case auth::HbaMethod::kReject:
+      refuse_login(sqlstate::kInvalidAuthorization, "pg_hba.conf rejects connection for " + who);
+      return false;
+    case auth::HbaMethod::kTrust:
+      login_->method = config::AuthType::Trust;
+      break;
+    case auth::HbaMethod::kPassword:
+      login_->method = config::AuthType::Plain;
+      break;
+    case auth::HbaMethod::kMd5:
+      login_->method = config::AuthType::Md5;
+      break;
+    case auth::HbaMethod::kScramSha256:
+      login_->method = config::AuthType::ScramSha256;
+      break;
+    case auth::HbaMethod::kPeer:
+      login_->method = config::AuthType::Peer;
+      break;
+    case auth::HbaMethod::kCert:
+      login_->method = config::AuthType::Cert;
+      break;
+  }
+  POOLER_LOG(pooler_.log(), LogLevel::kDebug, "%s %s:%d: %s", label().c_str(),
+             pooler_.hba().filename.c_str(), rule->line,
+             std::string(auth::to_string(rule->method)).c_str());
+  return true;
+}
+
+void ClientConnection::check_peer() {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  std::string name;
+  if (from_unix_socket_ && getsockopt(fd(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    passwd pw{};
+    passwd* found = nullptr;
+    std::array<char, 4096> buf{};
+    if (getpwuid_r(cred.uid, &pw, buf.data(), buf.size(), &found) == 0 && found) {
+      name = found->pw_name;
+    }
+  }
+  if (name.empty() || name != user_name_) {
+    refuse_login(sqlstate::kInvalidAuthorization,
+                 "Peer authentication failed for user \"" + user_name_ + "\"");
+    return;
+  }
+  auth_succeeded();
+}
+
+void ClientConnection::check_certificate() {
+  const std::string name = tls_ ? tls_->verified_peer_common_name() : std::string();
+  if (name.empty()) {
+    refuse_login(sqlstate::kInvalidAuthorization, "connection requires a valid client certificate");
+    return;
+  }
+  if (name != user_name_) {
+    refuse_login(sqlstate::kInvalidAuthorization,
+                 "certificate authentication failed for user \"" + user_name_ + "\"");
+    return;
+  }
+  auth_succeeded();
+}
+
+bool ClientConnection::start_auth_query() {
+  Database* db = pooler_.find_database(db_name_);
+  if (!db) return false;  // fails as an unknown user would: no hint which databases exist
+  const std::string& auth_user =
+      db->entry.auth_user.empty() ? pooler_.settings().auth_user : db->entry.auth_user;
+  if (auth_user.empty()) return false;
+  state_ = State::kAuthQuery;
+  Pool& pool = pooler_.auth_query_pool_for(*db, auth_user);
+  login_->auth_query_pool = &pool;
+  pool.request_auth_query(this);
+  return true;
+}
+
+void ClientConnection::auth_query_started(ServerConnection* server) {
+  login_->auth_query_pool = nullptr;  // out of the queue
+  login_->auth_query_server = server;
+}
+
+void ClientConnection::abandon_auth_query() {
+  if (!login_) return;
+  if (login_->auth_query_pool) login_->auth_query_pool->forget_client(this);
+  if (login_->auth_query_server) login_->auth_query_server->abandon_auth_query();
+  login_->auth_query_pool = nullptr;
+  login_->auth_query_server = nullptr;
+}
+
+void ClientConnection::on_auth_query_reply(const auth::AuthQueryReply& reply) {
+  login_->auth_query_server = nullptr;
+  if (closing_ || state_ != State::kAuthQuery) return;
+  if (!reply.error().empty()) {
+    // The reason is in the log; the client learns only that it was not its password.
+    fatal(sqlstate::kConnectionFailure,
+          "authentication query failed (auth_query, see pooler's log)");
+    return;
+  }
+  // A role without a password (NULL or empty) cannot log in with one, as in PostgreSQL.
+  login_->user_known = reply.found() && reply.secret() && !reply.secret()->empty();
+  login_->secret = login_->user_known ? *reply.secret() : std::string();
+  login_->from_auth_query = login_->user_known;
+  send_auth_request();
+}
+
+void ClientConnection::send_auth_request() {
   std::string out;
-  switch (type) {
+  switch (login_->method) {
     case config::AuthType::Any:
       auth_succeeded();
+      return;
+    case config::AuthType::Hba:  // never here: begin_auth put the rule's method instead
+      auth_failed();
+      return;
+    case config::AuthType::Peer:
+      check_peer();
+      return;
+    case config::AuthType::Cert:
+      check_certificate();
       return;
     case config::AuthType::Trust:
       if (!login_->user_known) {
@@ -429,9 +568,8 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
     if (auth::secret_kind(login_->secret) == auth::SecretKind::Scram &&
         login_->scram->client_key()) {
       // Remember the client's keys so servers can be logged in without a password.
-      PoolUser& u = pooler_.user_for_pool(user_name_);
-      u.scram_client_key = *login_->scram->client_key();
-      u.scram_server_key = login_->scram->server_key();
+      login_->scram_client_key = *login_->scram->client_key();
+      login_->scram_server_key = login_->scram->server_key();
     }
     std::string out;
     protocol::append_auth_sasl_final(out, r.value());
@@ -447,7 +585,7 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
   }
   bool ok = false;
   if (login_->user_known) {
-    if (pooler_.settings().auth_type == config::AuthType::Plain) {
+    if (login_->method == config::AuthType::Plain) {
       switch (auth::secret_kind(login_->secret)) {
         case auth::SecretKind::Plain:
           ok = auth::constant_time_equals(*password, login_->secret);
@@ -478,16 +616,20 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
 }
 
 void ClientConnection::auth_failed() {
+  refuse_login(sqlstate::kInvalidPassword,
+               "password authentication failed for user \"" + user_name_ + "\"");
+}
+
+void ClientConnection::refuse_login(const char* sqlstate, const std::string& message) {
   const std::string addr = address_.to_string();
   LogContext ctx{"login_failed", db_name_, user_name_, addr, this};
-  POOLER_LOG_EVENT(pooler_.log(), LogLevel::kWarning, ctx, "%s password authentication failed",
-                   label().c_str());
-  fatal(sqlstate::kInvalidPassword,
-        "password authentication failed for user \"" + user_name_ + "\"");
+  POOLER_LOG_EVENT(pooler_.log(), LogLevel::kWarning, ctx, "%s %s", label().c_str(),
+                   message.c_str());
+  fatal(sqlstate, message);
 }
 
 void ClientConnection::auth_succeeded() {
-  login_.reset();
+  const std::unique_ptr<LoginState> login = std::move(login_);
   pooler_.login_done(this);
   const config::Settings& s = pooler_.settings();
   if (is_admin_) {
@@ -510,6 +652,22 @@ void ClientConnection::auth_succeeded() {
     return;
   }
   pool_ = &pooler_.pool_for(*db, user_name_);
+  // What this login proved lets servers log in as the user: auth_query's secret belongs to
+  // this database's pool (unless the database forces another server user), auth_file's to
+  // the user everywhere.
+  Credentials* creds = nullptr;
+  if (login->from_auth_query) {
+    if (pool_->user().name == user_name_) {
+      pool_->set_auth_query_secret(login->secret);
+      creds = &pool_->server_credentials();
+    }
+  } else {
+    creds = &pooler_.user_for_pool(user_name_).credentials;
+  }
+  if (creds && login->scram_client_key) {
+    creds->scram_client_key = login->scram_client_key;
+    creds->scram_server_key = login->scram_server_key;
+  }
   cancel_key_ = pooler_.cancel_keys().issue(this);
   has_cancel_key_ = true;
   if (pool_->has_welcome()) {
@@ -593,7 +751,8 @@ bool ClientConnection::reading_allowed() const {
   // A client inside a transaction must still be read, or the transaction never ends.
   if (!pooler_.suspended() || is_admin_) return true;
   if (pooler_.rolling_handover() && !pooler_.rolling_parks_idle_clients()) return true;
-  if (state_ == State::kStartup || state_ == State::kTlsHandshake || state_ == State::kAuth) {
+  if (state_ == State::kStartup || state_ == State::kTlsHandshake || state_ == State::kAuthQuery ||
+      state_ == State::kAuth) {
     return true;
   }
   // Transaction pooling: a linked client is mid-transaction by definition. Session pooling:

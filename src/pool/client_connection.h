@@ -1,8 +1,10 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "auth/auth_query_reply.h"
 #include "auth/scram_client.h"
 #include "auth/scram_server.h"
 #include "pool/cancel_key_map.h"
@@ -30,6 +32,7 @@ class ClientConnection final : public Connection {
   enum class State : uint8_t {
     kStartup,       // waiting for the startup packet
     kTlsHandshake,  // answered an SSLRequest with 'S'; OpenSSL is shaking hands
+    kAuthQuery,     // not in auth_file: auth_query looks up its secret in the database
     kAuth,          // challenge sent, waiting for the password / SASL messages
     kWelcomeWait,   // authenticated; waiting for the pool to learn server parameters
     kIdle,          // logged in, no server
@@ -73,6 +76,11 @@ class ClientConnection final : public Connection {
   void on_server_linked(ServerConnection* server);
   // Takeover: a logged-in client from the old process, with its cancel key and settings.
   void adopt(const takeover::ConnectionRecord& record, Pool& pool);
+  // auth_query: `server` runs the lookup for us; then its answer arrives.
+  void auth_query_started(ServerConnection* server);
+  void on_auth_query_reply(const auth::AuthQueryReply& reply);
+  // Going away while logging in: leave the auth_query queue, or let the server answer nobody.
+  void abandon_auth_query();
   // The server finished the parameter sync: forward our buffered messages.
   void on_server_ready();
   // Transaction done (transaction/statement mode): server went back to the pool.
@@ -105,6 +113,18 @@ class ClientConnection final : public Connection {
   void handle_startup();
   bool handle_startup_packet(const protocol::StartupPacket& packet);
   void begin_auth();
+  // Not in auth_file: true if auth_query will look the user up (the answer comes later).
+  bool start_auth_query();
+  // auth_type = hba: picks login_->method from the first matching rule. False if the
+  // client was refused (no rule, or a reject rule).
+  bool apply_hba();
+  // Sends the challenge login_->method asks for, against login_->secret.
+  void send_auth_request();
+  // peer and cert: the identity the OS or the certificate vouches for must be the user's.
+  void check_peer();
+  void check_certificate();
+  // A FATAL 28000 (or 28P01) with `message`, and the login_failed log line.
+  void refuse_login(const char* sqlstate, const std::string& message);
   // SSLRequest: 'S' and the TLS handshake when client TLS is on, else 'N'. False when
   // parsing must stop (the handshake began, or the client was closed).
   bool begin_tls();
@@ -140,6 +160,12 @@ class ClientConnection final : public Connection {
     std::string secret;  // the auth_file secret being checked (or a decoy for unknown users)
     bool user_known = false;
     bool sasl_started = false;
+    bool from_auth_query = false;  // the secret came from auth_query, not auth_file
+    config::AuthType method = config::AuthType::Md5;  // auth_type, or the HBA rule's
+    Pool* auth_query_pool = nullptr;                  // the auth_user's pool, while waiting there
+    ServerConnection* auth_query_server = nullptr;    // running our lookup
+    // Learned from the client's SCRAM proof: lets servers log in as this user.
+    std::optional<std::array<uint8_t, 32>> scram_client_key, scram_server_key;
   };
   std::unique_ptr<LoginState> login_;
   bool takeover_peer_ = false;

@@ -28,14 +28,19 @@ struct Database {
   const std::string& server_dbname() const { return entry.dbname.empty() ? name : entry.dbname; }
 };
 
-// A user as pooler knows it: its auth_file secret and [users] overrides. The SCRAM keys
-// learned from a client's exchange let pooler log in to the server without a password.
-struct PoolUser {
-  std::string name;
-  std::string secret;  // plain, md5 or SCRAM secret from auth_file; empty if none
-  bool in_auth_file = false;
+// What logs a server in as a user: the secret, and the SCRAM keys learned from a client's
+// exchange, which let pooler answer a server's SCRAM challenge without the password.
+struct Credentials {
+  std::string secret;  // plain, md5 or SCRAM secret; empty if none
   std::optional<std::array<uint8_t, 32>> scram_client_key;
   std::optional<std::array<uint8_t, 32>> scram_server_key;
+};
+
+// A user as pooler knows it: its auth_file secret and [users] overrides.
+struct PoolUser {
+  std::string name;
+  Credentials credentials;  // from auth_file
+  bool in_auth_file = false;
   std::optional<config::PoolMode> pool_mode;
   std::optional<int> max_user_connections;
   int server_count = 0;

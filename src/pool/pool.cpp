@@ -71,6 +71,27 @@ void Pool::forget_client(ClientConnection* client) {
   active_clients_.remove(client);
   waiting_clients_.remove(client);
   welcome_clients_.remove(client);
+  auth_query_clients_.remove(client);
+}
+
+void Pool::set_auth_query_secret(const std::string& secret) {
+  if (auth_query_credentials_ && auth_query_credentials_->secret == secret) return;
+  auth_query_credentials_.emplace();
+  auth_query_credentials_->secret = secret;
+}
+
+void Pool::request_auth_query(ClientConnection* client) {
+  client->request_time_ = Clock::now();
+  auth_query_clients_.push_back(client);
+  assign_servers();
+  if (!auth_query_clients_.contains(client)) return;
+  launch_servers_if_needed();
+  if (auth_query_clients_.contains(client) && login_servers_.empty() && server_count() == 0 &&
+      !can_launch_server() && !last_login_error_.empty() && !pooler_.paused() && !db_->paused) {
+    client->fatal(sqlstate::kConnectionFailure,
+                  "server login has been failing, try again later (server_login_retry): " +
+                      last_login_error_);
+  }
 }
 
 void Pool::request_server(ClientConnection* client) {
@@ -92,7 +113,7 @@ void Pool::request_server(ClientConnection* client) {
 void Pool::assign_servers() {
   if (pooler_.paused() || db_->paused) return;
   const auto now = Clock::now();
-  while (!waiting_clients_.empty() && !idle_servers_.empty()) {
+  while ((!waiting_clients_.empty() || !auth_query_clients_.empty()) && !idle_servers_.empty()) {
     // LIFO by default: the warmest server, so the rest can time out. server_round_robin
     // spreads the load evenly instead.
     ServerConnection* server =
@@ -109,6 +130,10 @@ void Pool::assign_servers() {
       // Unused for a while: prove it is alive before a client depends on it. It comes
       // back through server_idle() when the check query is answered.
       server->run_query(s.server_check_query);
+      continue;
+    }
+    if (!auth_query_clients_.empty()) {  // a login waits on it: the shortest job first
+      server->run_auth_query(auth_query_clients_.pop_front());
       continue;
     }
     ClientConnection* client = waiting_clients_.pop_front();
@@ -161,6 +186,8 @@ bool Pool::launch_server() {
       if (server_count() == 0) {
         waiting_clients_.for_each_safe(
             [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
+        auth_query_clients_.for_each_safe(
+            [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
       }
     }
     return false;
@@ -183,7 +210,7 @@ bool Pool::blocked_by_shared_limit() const {
 }
 
 void Pool::launch_servers_if_needed() {
-  size_t want = waiting_clients_.size();
+  size_t want = waiting_clients_.size() + auth_query_clients_.size();
   if (!welcome_clients_.empty() && idle_servers_.empty()) want = std::max<size_t>(want, 1);
   while (login_servers_.size() < want && can_launch_server() && launch_server()) {
   }
@@ -226,6 +253,9 @@ void Pool::server_login_failed(ServerConnection* server, const std::string& reas
   welcome_clients_.for_each_safe([&](ClientConnection* c) { c->fatal(code, message); });
   if (server_count() == 0) {
     waiting_clients_.for_each_safe([&](ClientConnection* c) { c->fatal(code, message); });
+    // The auth_user's login failed: that is pooler's setup, not the client's password.
+    auth_query_clients_.for_each_safe(
+        [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
   }
 }
 
@@ -242,7 +272,7 @@ void Pool::server_idle(ServerConnection* server) {
   }
   // More servers than the pool may have (a smaller pool_size after a reload, or servers
   // from a takeover beside our own): with nobody waiting, this one goes.
-  if (waiting_clients_.empty() && server_count() >= pool_size() + reserve_size()) {
+  if (!has_waiting_clients() && server_count() >= pool_size() + reserve_size()) {
     pooler_.close_server(server, "pool is over pool_size");
     pooler_.notify_server_state_changed();
     return;
@@ -252,7 +282,7 @@ void Pool::server_idle(ServerConnection* server) {
     welcome_clients_.for_each_safe([&](ClientConnection* c) { c->send_welcome(); });
   }
   assign_servers();
-  if (waiting_clients_.empty() && idle_servers_.contains(server)) {
+  if (!has_waiting_clients() && idle_servers_.contains(server)) {
     pooler_.wake_pools_waiting_on_limits(*this);
   }
   pooler_.notify_server_state_changed();

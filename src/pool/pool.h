@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,18 @@ class Pool {
   Database& db() const { return *db_; }
   PoolUser& user() const { return *server_user_; }  // the user servers log in as
   PoolUser& client_user() const { return *client_user_; }
+  // What servers of this pool log in with: the secret auth_query found for the pool's user
+  // in this database, else the server user's auth_file entry.
+  Credentials& server_credentials() {
+    return auth_query_credentials_ ? *auth_query_credentials_ : server_user_->credentials;
+  }
+  const Credentials& server_credentials() const {
+    return auth_query_credentials_ ? *auth_query_credentials_ : server_user_->credentials;
+  }
+  bool has_auth_query_secret() const { return auth_query_credentials_.has_value(); }
+  // auth_query found this secret for the pool's user (at a login, or from a takeover peer).
+  // A changed secret drops SCRAM keys learned for the old one.
+  void set_auth_query_secret(const std::string& secret);
   config::PoolMode mode() const;
   int pool_size() const;
   int reserve_size() const;
@@ -46,6 +59,8 @@ class Pool {
   void wait_for_welcome(ClientConnection* client);
   // A client has a query: give it an idle server now or queue it.
   void request_server(ClientConnection* client);
+  // A client logging in needs auth_query's answer; this is the pool of the auth_user.
+  void request_auth_query(ClientConnection* client);
   // A client went away: forget it in whichever list holds it.
   void forget_client(ClientConnection* client);
   void add_active_client(ClientConnection* client);
@@ -74,7 +89,9 @@ class Pool {
   void launch_servers_if_needed();
   // max_db_connections / max_user_connections reached (limits shared with other pools).
   bool blocked_by_shared_limit() const;
-  bool has_waiting_clients() const { return !waiting_clients_.empty(); }
+  bool has_waiting_clients() const {
+    return !waiting_clients_.empty() || !auth_query_clients_.empty();
+  }
   // Periodic: timeouts for waiting clients and idle servers.
   void maintenance(Clock::time_point now);
   void close_idle_servers(const char* reason);
@@ -117,6 +134,9 @@ class Pool {
       used_servers_, login_servers_;
   IntrusiveList<ClientConnection, &ClientConnection::pool_node> active_clients_, waiting_clients_,
       welcome_clients_;
+  // Clients of other pools, still logging in, whose auth_query waits for a server here.
+  IntrusiveList<ClientConnection, &ClientConnection::pool_node> auth_query_clients_;
+  std::optional<Credentials> auth_query_credentials_;
   std::vector<std::pair<std::string, std::string>> welcome_params_;
   ParameterSet server_defaults_;
   int servers_in_old_process_ = 0;

@@ -52,7 +52,7 @@ Pooler::~Pooler() {
 }
 
 Result<void> Pooler::start() {
-  if (auto r = load_auth_file(); !r) return r;
+  if (auto r = load_auth_files(config_.settings); !r) return r;
   if (auto r = load_tls(); !r) return r;
   apply_config();
   if (auto r = bind_listeners(); !r) return r;
@@ -77,15 +77,23 @@ int Pooler::run() {
   return exit_code_;
 }
 
-Result<void> Pooler::load_auth_file() {
-  const std::string& path = config_.settings.auth_file;
-  if (path.empty()) {
-    userlist_ = auth::Userlist{};
-    return {};
+Result<void> Pooler::load_auth_files(const config::Settings& settings) {
+  auth::Userlist users;
+  if (!settings.auth_file.empty()) {
+    auto r = auth::load_userlist(settings.auth_file);
+    if (!r) return make_error(r.error().message);
+    users = std::move(r.value());
   }
-  auto r = auth::load_userlist(path);
-  if (!r) return make_error(r.error().message);
-  userlist_ = std::move(r.value());
+  auth::HbaFile hba;
+  if (!settings.auth_hba_file.empty()) {
+    auto r = auth::load_hba(settings.auth_hba_file);
+    if (!r) return make_error(r.error().message);
+    hba = std::move(r.value());
+  } else if (settings.auth_type == config::AuthType::Hba) {
+    return make_error("auth_type = hba needs auth_hba_file");
+  }
+  userlist_ = std::move(users);
+  hba_ = std::move(hba);
   return {};
 }
 
@@ -145,7 +153,7 @@ void Pooler::apply_config() {
   for (auto& [name, user] : users_) {
     const std::string* secret = userlist_.find(name);
     user->in_auth_file = secret != nullptr;
-    user->secret = secret ? *secret : std::string();
+    user->credentials.secret = secret ? *secret : std::string();
     user->pool_mode.reset();
     user->max_user_connections.reset();
     if (const config::UserEntry* u = config_.find_user(name)) {
@@ -301,19 +309,20 @@ Result<void> Pooler::reload_config() {
     next.settings.listen_port = old.listen_port;
     next.settings.unix_socket_dir = old.unix_socket_dir;
   }
-  std::string old_auth_file = config_.settings.auth_file;
   config::Config previous = std::move(config_);
   config_ = std::move(next);
   auth::Userlist previous_users = userlist_;
+  auth::HbaFile previous_hba = hba_;
   std::shared_ptr<tls::Context> previous_client_tls = client_tls_;
   std::shared_ptr<tls::Context> previous_server_tls = server_tls_;
-  auto loaded_files = load_auth_file();
+  auto loaded_files = load_auth_files(config_.settings);
   if (loaded_files) loaded_files = load_tls();
   if (!loaded_files) {
     POOLER_LOG(log_, LogLevel::kError, "config reload failed: %s; keeping the old configuration",
                loaded_files.error().message.c_str());
     config_ = std::move(previous);
     userlist_ = std::move(previous_users);
+    hba_ = std::move(previous_hba);
     client_tls_ = std::move(previous_client_tls);
     server_tls_ = std::move(previous_server_tls);
     return loaded_files;
@@ -341,6 +350,9 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
   if (!outcome.reloadable) return make_error(key + " cannot be changed while pooler runs");
   if (!outcome.warning.empty()) {
     POOLER_LOG(log_, LogLevel::kWarning, "SET %s: %s", key.c_str(), outcome.warning.c_str());
+  }
+  if (key == "auth_file" || key == "auth_hba_file" || key == "auth_type") {
+    if (auto r = load_auth_files(next); !r) return r;
   }
   if (key.rfind("client_tls_", 0) == 0) {
     auto ctx = tls::Context::for_clients(next);
@@ -402,7 +414,7 @@ PoolUser& Pooler::user_for_pool(const std::string& name) {
   auto user = std::make_unique<PoolUser>();
   user->name = name;
   if (const std::string* secret = userlist_.find(name)) {
-    user->secret = *secret;
+    user->credentials.secret = *secret;
     user->in_auth_file = true;
   }
   if (const config::UserEntry* u = config_.find_user(name)) {
@@ -416,6 +428,15 @@ PoolUser& Pooler::user_for_pool(const std::string& name) {
 
 Pool& Pooler::pool_for(Database& db, const std::string& client_user) {
   const std::string& server_user_name = db.entry.user.empty() ? client_user : db.entry.user;
+  return pool_with(db, server_user_name, client_user);
+}
+
+Pool& Pooler::auth_query_pool_for(Database& db, const std::string& auth_user) {
+  return pool_with(db, auth_user, auth_user);
+}
+
+Pool& Pooler::pool_with(Database& db, const std::string& server_user_name,
+                        const std::string& client_user) {
   auto key = std::make_pair(db.name, server_user_name);
   auto it = pools_.find(key);
   if (it != pools_.end()) return *it->second;
@@ -890,7 +911,7 @@ takeover::ConnectionRecord server_record(const ServerConnection& s) {
 // What a successor needs to log this server's user in again: the SCRAM pass-through keys.
 takeover::ConnectionRecord server_record_with_keys(const ServerConnection& s) {
   takeover::ConnectionRecord r = server_record(s);
-  const PoolUser& u = s.pool().user();
+  const Credentials& u = s.pool().server_credentials();
   if (u.scram_client_key && u.scram_server_key) {
     r.scram_client_key.assign(reinterpret_cast<const char*>(u.scram_client_key->data()), 32);
     r.scram_server_key.assign(reinterpret_cast<const char*>(u.scram_server_key->data()), 32);
@@ -927,8 +948,26 @@ std::vector<takeover::ConnectionRecord> Pooler::takeover_records() const {
 }
 
 namespace {
+constexpr const char* kAuthQuerySecret = "auth_query_secret";
+
 void apply_tracked_values(ParameterSet& params, const std::map<std::string, std::string>& values) {
-  for (const auto& [name, value] : values) params.set(name, value);
+  for (const auto& [name, value] : values) {
+    if (name != kAuthQuerySecret) params.set(name, value);
+  }
+}
+
+// A user found by auth_query: its successor needs the secret to open servers for the
+// connections it adopts (the peer has our uid; SCRAM keys travel the same way).
+void add_auth_query_secret(const Pool* pool, std::map<std::string, std::string>& values) {
+  if (pool && pool->has_auth_query_secret()) {
+    values[kAuthQuerySecret] = pool->server_credentials().secret;
+  }
+}
+
+void adopt_auth_query_secret(Pool& pool, const std::map<std::string, std::string>& values) {
+  if (auto it = values.find(kAuthQuerySecret); it != values.end()) {
+    pool.set_auth_query_secret(it->second);
+  }
 }
 
 std::map<std::string, std::string> stats_values(const Stats& st) {
@@ -974,6 +1013,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     st.kind = ExtraState::Kind::kClient;
     st.fd = c->fd();
     st.values = tracked_values(c->params());
+    add_auth_query_secret(c->pool(), st.values);
     if (const ClientStatements* statements = c->statements_if_any()) {
       statements_to_values(*statements, st.values);
     }
@@ -986,6 +1026,7 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
     st.kind = ExtraState::Kind::kServer;
     st.fd = s->fd();
     st.values = tracked_values(s->params());
+    add_auth_query_secret(&s->pool(), st.values);
     if (!s->store_name().empty()) st.values["fdname"] = s->store_name();
     out.push_back(std::move(st));
   }
@@ -1061,11 +1102,12 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     server->adopt(r);
     if (auto it = extra_by_fd_server.find(r.fd); it != extra_by_fd_server.end()) {
       apply_tracked_values(server->params_, it->second->values);
+      adopt_auth_query_secret(pool, it->second->values);
       adopt_store_name(*server, it->second->values);
     }
     pool.adopt_server(server);
     if (r.scram_client_key.size() == 32 && r.scram_server_key.size() == 32) {
-      PoolUser& u = pool.user();
+      Credentials& u = pool.server_credentials();
       u.scram_client_key.emplace();
       u.scram_server_key.emplace();
       memcpy(u.scram_client_key->data(), r.scram_client_key.data(), 32);
@@ -1087,6 +1129,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     client->adopt(r, pool);
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
       apply_tracked_values(client->params(), it->second->values);
+      adopt_auth_query_secret(pool, it->second->values);
       adopt_store_name(*client, it->second->values);
       if (has_statement_values(it->second->values) &&
           !statements_from_values(it->second->values, statement_registry_, client->statements())) {
@@ -1127,6 +1170,7 @@ void Pooler::exit_for_takeover() {
 
 void Pooler::unregister(ClientConnection* c) {
   logging_in_.remove(c);
+  c->abandon_auth_query();
   if (c->pool_) c->pool_->forget_client(c);
   if (c->has_cancel_key_) cancel_keys_.erase(c->cancel_key_);
   if (c->counted_) client_counted(false);

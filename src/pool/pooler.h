@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/hba.h"
 #include "auth/scram_secret.h"
 #include "auth/userlist.h"
 #include "config/config.h"
@@ -149,9 +150,12 @@ class Pooler {
   Database* find_database(const std::string& name);  // creates from "*" if needed
   // A database already known, or configured by its own name; never created from "*".
   Database* existing_database(const std::string& name);
-  PoolUser* find_user(const std::string& name);      // nullptr if not in auth_file
+  PoolUser* find_user(const std::string& name);  // nullptr if not in auth_file
+  const auth::HbaFile& hba() const { return hba_; }
   PoolUser& user_for_pool(const std::string& name);  // creates an entry if needed
   Pool& pool_for(Database& db, const std::string& client_user);
+  // The pool whose servers log in as auth_user and run auth_query (never a forced user).
+  Pool& auth_query_pool_for(Database& db, const std::string& auth_user);
   const std::map<std::string, std::unique_ptr<Database>>& databases() const { return databases_; }
   const std::map<std::string, std::unique_ptr<PoolUser>>& users() const { return users_; }
   const std::map<std::pair<std::string, std::string>, std::unique_ptr<Pool>>& pools() const {
@@ -203,8 +207,10 @@ class Pooler {
 
  private:
   enum class Shutdown { kNone, kGraceful, kFast };
+  Pool& pool_with(Database& db, const std::string& server_user, const std::string& client_user);
   Result<void> bind_listeners();
-  Result<void> load_auth_file();
+  // auth_file and auth_hba_file as `settings` name them; nothing changes on an error.
+  Result<void> load_auth_files(const config::Settings& settings);
   Result<void> load_tls();
   void apply_listener_settings();  // tcp_defer_accept on the TCP listeners
   // What has TLS cannot move to another process: each such client (and each session-mode
@@ -229,6 +235,7 @@ class Pooler {
   Logger& log_;
   config::Config config_;
   auth::Userlist userlist_;
+  auth::HbaFile hba_;  // auth_hba_file; no rules when unset
   std::shared_ptr<tls::Context> client_tls_;
   std::shared_ptr<tls::Context> server_tls_;
   BufferPool buffers_;

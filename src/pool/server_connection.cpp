@@ -45,6 +45,7 @@ const char* ServerConnection::state_name() const {
     case State::kSetup:
       return "active";
     case State::kReset:
+    case State::kAuthQuery:
       return "used";
     case State::kClosing:
       return "closing";
@@ -309,9 +310,10 @@ bool ServerConnection::handle_login_message(char type, std::string_view body) {
 
 bool ServerConnection::send_password(std::string_view payload, int32_t code) {
   const config::DatabaseEntry& entry = pool_->db().entry;
-  PoolUser& user = pool_->user();
-  // A password on the [databases] line wins; otherwise the auth_file secret.
-  std::string secret = (!entry.password.empty()) ? entry.password : user.secret;
+  const PoolUser& user = pool_->user();
+  const Credentials& creds = pool_->server_credentials();
+  // A password on the [databases] line wins; otherwise auth_file's or auth_query's secret.
+  std::string secret = (!entry.password.empty()) ? entry.password : creds.secret;
   auth::SecretKind kind = auth::secret_kind(secret);
   std::string out;
   switch (code) {
@@ -352,10 +354,10 @@ bool ServerConnection::send_password(std::string_view payload, int32_t code) {
       }
       if (kind == auth::SecretKind::Plain && !secret.empty()) {
         scram_ = std::make_unique<auth::ScramClient>(auth::ScramClient::with_password(secret));
-      } else if (kind == auth::SecretKind::Scram && user.scram_client_key &&
-                 user.scram_server_key) {
+      } else if (kind == auth::SecretKind::Scram && creds.scram_client_key &&
+                 creds.scram_server_key) {
         scram_ = std::make_unique<auth::ScramClient>(
-            auth::ScramClient::with_keys(*user.scram_client_key, *user.scram_server_key));
+            auth::ScramClient::with_keys(*creds.scram_client_key, *creds.scram_server_key));
       } else {
         fail(kind == auth::SecretKind::Scram
                  ? "SCRAM pass-through needs a client to log in with SCRAM first"
@@ -402,6 +404,9 @@ bool ServerConnection::send_password(std::string_view payload, int32_t code) {
 }
 
 bool ServerConnection::handle_internal_message(char type, std::string_view body) {
+  if (state_ == State::kAuthQuery && type != 'S' && type != 'N' && type != 'A') {
+    return handle_auth_query_message(type, body);
+  }
   switch (type) {
     case 'S': {
       auto ps = protocol::parse_parameter_status(body);
@@ -713,6 +718,36 @@ void ServerConnection::run_query(const std::string& sql) {
   std::string out;
   protocol::append_query(out, sql);
   if (!send_local(out)) fail("could not send pooler's own query");
+}
+
+void ServerConnection::run_auth_query(ClientConnection* client) {
+  state_ = State::kAuthQuery;
+  client_ = client;
+  client->auth_query_started(this);
+  auth_query_reply_ = std::make_unique<auth::AuthQueryReply>();
+  pool_->server_resetting(this);
+  std::string out;
+  const std::string_view params[] = {client->user_name()};
+  protocol::append_parameterized_query(out, pooler_.settings().auth_query, params);
+  if (!send_local(out)) fail("could not send auth_query");
+}
+
+bool ServerConnection::handle_auth_query_message(char type, std::string_view body) {
+  if (!auth_query_reply_->add(type, body)) return true;
+  auth::AuthQueryReply reply = std::move(*auth_query_reply_);
+  auth_query_reply_.reset();
+  ClientConnection* client = client_;
+  client_ = nullptr;
+  if (!reply.error().empty()) {
+    POOLER_LOG(pooler_.log(), LogLevel::kWarning, "S-%p: %s/%s@%s auth_query failed: %s",
+               static_cast<void*>(this), pool_->db().name.c_str(), pool_->user().name.c_str(),
+               address_.to_string().c_str(), reply.error().c_str());
+  }
+  state_ = State::kIdle;
+  last_used_ = Clock::now();
+  pool_->server_idle(this);  // first: the answer may log the client in and need a server
+  if (client) client->on_auth_query_reply(reply);
+  return !closing_;
 }
 
 void ServerConnection::fail(const char* reason) {

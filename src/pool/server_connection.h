@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/auth_query_reply.h"
 #include "auth/scram_client.h"
 #include "auth/scram_server.h"
 #include "pool/connection.h"
@@ -38,6 +39,7 @@ class ServerConnection final : public Connection {
     kLinked,        // forwarding to client_
     kSetup,         // linked, but running SETs for the client first (responses consumed)
     kReset,         // running server_reset_query, no client
+    kAuthQuery,     // running auth_query for client_, which is still logging in
     kClosing,
   };
 
@@ -79,6 +81,10 @@ class ServerConnection final : public Connection {
   void run_reset_query();
   // Runs a query of pooler's own (reset, check); the server returns to the pool after it.
   void run_query(const std::string& sql);
+  // Looks up `client`'s secret with auth_query; answers it, then returns to the pool.
+  void run_auth_query(ClientConnection* client);
+  // The client logging in went away: finish the query, answer nobody.
+  void abandon_auth_query() { client_ = nullptr; }
 
   // Named prepared statements are tracked while linked (transaction and statement pooling).
   bool tracks_statements() const { return tracking_; }
@@ -114,6 +120,7 @@ class ServerConnection final : public Connection {
   void process_input();
   bool handle_login_message(char type, std::string_view body);
   bool handle_internal_message(char type, std::string_view body);  // setup/reset/idle
+  bool handle_auth_query_message(char type, std::string_view body);
   void forward_to_client();
   void finish_setup();
   void record_parameter(std::string_view name, std::string_view value);
@@ -137,6 +144,7 @@ class ServerConnection final : public Connection {
   bool tracking_ = false;
   ServerStatements statements_;
   PendingResponses pending_;
+  std::unique_ptr<auth::AuthQueryReply> auth_query_reply_;  // only while kAuthQuery
   Clock::time_point last_used_;
   Clock::time_point query_start_{};
   Clock::time_point xact_start_{};

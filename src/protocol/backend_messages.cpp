@@ -176,6 +176,29 @@ std::optional<std::string_view> parse_command_complete(std::string_view body) {
   return parse_cstring_body(body);
 }
 
+std::optional<std::vector<std::optional<std::string_view>>> parse_data_row(std::string_view body) {
+  if (body.size() < 2) return std::nullopt;
+  const auto* p = reinterpret_cast<const uint8_t*>(body.data());
+  const size_t n = load_be16(p);
+  size_t pos = 2;
+  std::vector<std::optional<std::string_view>> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (body.size() - pos < 4) return std::nullopt;
+    const int32_t len = static_cast<int32_t>(load_be32(p + pos));
+    pos += 4;
+    if (len < 0) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    if (body.size() - pos < static_cast<size_t>(len)) return std::nullopt;
+    out.emplace_back(body.substr(pos, static_cast<size_t>(len)));
+    pos += static_cast<size_t>(len);
+  }
+  if (pos != body.size()) return std::nullopt;
+  return out;
+}
+
 std::optional<char> parse_ready_for_query(std::string_view body) {
   if (body.size() != 1) return std::nullopt;
   char status = body[0];

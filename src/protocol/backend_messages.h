@@ -49,6 +49,9 @@ std::optional<SaslInitialResponse> parse_sasl_initial_response(std::string_view 
 // CommandComplete 'C': the command tag.
 std::optional<std::string_view> parse_command_complete(std::string_view body);
 
+// DataRow 'D': the column values, nullopt for SQL NULL; exactly the body's bytes.
+std::optional<std::vector<std::optional<std::string_view>>> parse_data_row(std::string_view body);
+
 // ReadyForQuery 'Z': transaction status 'I', 'T' or 'E'.
 std::optional<char> parse_ready_for_query(std::string_view body);
 

@@ -195,4 +195,18 @@ void append_sync(std::string& out) {
   MessageBuilder(out, 'S');
 }
 
+void append_parameterized_query(std::string& out, std::string_view sql,
+                                std::span<const std::string_view> params) {
+  MessageBuilder(out, 'P').cstr("").cstr(sql).int16(0);  // no types: the server infers them
+  {
+    MessageBuilder b(out, 'B');
+    b.cstr("").cstr("").int16(0);  // portal, statement, all parameters in text format
+    b.int16(uint16_t(params.size()));
+    for (std::string_view p : params) b.int32(uint32_t(p.size())).bytes(p);
+    b.int16(0);  // all results in text format
+  }
+  MessageBuilder(out, 'E').cstr("").int32(0);  // every row
+  append_sync(out);
+}
+
 }  // namespace pooler::protocol

@@ -80,5 +80,9 @@ void append_sasl_response(std::string& out, std::string_view data);
 void append_cancel_request(std::string& out, uint32_t pid, uint32_t key);
 void append_terminate(std::string& out);
 void append_sync(std::string& out);
+// One statement with text parameters through the extended protocol, unnamed statement and
+// portal: Parse, Bind, Execute, Sync. The parameters never pass through the SQL text.
+void append_parameterized_query(std::string& out, std::string_view sql,
+                                std::span<const std::string_view> params);
 
 }  // namespace pooler::protocol

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "protocol/byte_order.h"
+#include "protocol/backend_messages.h"
 
 namespace pooler::takeover {
 
@@ -143,25 +143,11 @@ std::vector<std::optional<std::string>> row_from_record(const ConnectionRecord& 
 }
 
 std::optional<std::vector<std::optional<std::string>>> parse_data_row(std::string_view body) {
-  if (body.size() < 2) return std::nullopt;
-  const auto* p = reinterpret_cast<const uint8_t*>(body.data());
-  size_t n = protocol::load_be16(p);
-  size_t pos = 2;
+  auto views = protocol::parse_data_row(body);
+  if (!views) return std::nullopt;
   std::vector<std::optional<std::string>> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (pos + 4 > body.size()) return std::nullopt;
-    int32_t len = static_cast<int32_t>(protocol::load_be32(p + pos));
-    pos += 4;
-    if (len < 0) {
-      out.emplace_back(std::nullopt);
-      continue;
-    }
-    if (pos + static_cast<size_t>(len) > body.size()) return std::nullopt;
-    out.emplace_back(std::string(body.substr(pos, static_cast<size_t>(len))));
-    pos += static_cast<size_t>(len);
-  }
-  if (pos != body.size()) return std::nullopt;
+  out.reserve(views->size());
+  for (const auto& v : *views) out.emplace_back(v ? std::optional<std::string>(*v) : std::nullopt);
   return out;
 }
 

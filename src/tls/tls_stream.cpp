@@ -83,6 +83,22 @@ TlsStream::Status TlsStream::write(const void* buf, size_t len, size_t& done) {
   return status_of(0);
 }
 
+std::string TlsStream::verified_peer_common_name() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_.get());
+  if (!cert || SSL_get_verify_result(ssl_.get()) != X509_V_OK) return {};
+  X509_NAME* subject = X509_get_subject_name(cert);
+  const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (at < 0) return {};
+  unsigned char* utf8 = nullptr;
+  const int len =
+      ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)));
+  if (len < 0) return {};
+  std::string name(reinterpret_cast<const char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  if (name.find('\0') != std::string::npos) return {};
+  return name;
+}
+
 std::string TlsStream::description() const {
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
   return std::string(SSL_get_version(ssl_.get())) + "/" +

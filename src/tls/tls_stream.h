@@ -32,6 +32,9 @@ class TlsStream {
   bool has_pending() const { return SSL_has_pending(ssl_.get()) == 1; }
   // "TLSv1.3/TLS_AES_256_GCM_SHA384", for logs and SHOW CLIENTS.
   std::string description() const;
+  // The CommonName of the peer's certificate if it sent one and it verified against the
+  // CA file; empty otherwise (also for a name with an embedded NUL).
+  std::string verified_peer_common_name() const;
   // Why the last call returned kError.
   const std::string& error() const { return error_; }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "auth/auth_query_reply.h"
 #include "protocol/backend_messages.h"
 #include "protocol/frame.h"
 
@@ -22,12 +23,15 @@ void parse_all(std::string_view body) {
   (void)parse_sasl_initial_response(body);
   (void)parse_command_complete(body);
   (void)parse_ready_for_query(body);
+  (void)parse_data_row(body);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parse_all(std::string_view(reinterpret_cast<const char*>(data), size));
+  // The same stream as a server's answer to auth_query.
+  pooler::auth::AuthQueryReply reply;
   size_t pos = 0;
   while (pos < size) {
     Frame f = next_frame(data + pos, size - pos, 1 << 16);
@@ -35,7 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (f.status != Frame::Status::kComplete) break;
     if (f.length < 4 || f.length > (1 << 16)) abort();
     if (f.size() > size - pos) break;  // body not buffered yet
-    parse_all(std::string_view(reinterpret_cast<const char*>(data) + pos + 5, f.body_size()));
+    const std::string_view body(reinterpret_cast<const char*>(data) + pos + 5, f.body_size());
+    parse_all(body);
+    const bool was_done = reply.done();
+    if (reply.add(static_cast<char>(f.type), body) != reply.done()) abort();
+    if (was_done && !reply.done()) abort();
     pos += f.size();
   }
   return 0;

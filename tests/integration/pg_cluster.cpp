@@ -69,6 +69,7 @@ void PgCluster::init() {
   write_file(dir_ + "/data/pg_hba.conf",
              "local all postgres trust\n"
              "host all bob 127.0.0.1/32 md5\n"
+             "host all erin 127.0.0.1/32 md5\n"  // auth_query_test: md5 from the database
              "host all all 127.0.0.1/32 scram-sha-256\n");
   std::string conf = read_file(dir_ + "/data/postgresql.conf");
   conf +=

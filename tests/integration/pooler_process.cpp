@@ -97,6 +97,7 @@ void PoolerProcess::write_userlist(const PoolerOptions& o) const {
   text += entry("bob", o.bob_md5_secret ? pg_.secret_of("bob") : password_of("bob"));
   text += entry("carol", password_of("carol"));
   text += entry("admin", password_of("admin"));
+  for (const std::string& line : o.extra_userlist_lines) text += line + "\n";
   write_file(dir_ + "/userlist.txt", text);
 }
 

@@ -25,6 +25,7 @@ struct PoolerOptions {
   bool bob_md5_secret = false;
   std::vector<std::string> extra_pooler_lines;    // raw lines for the [pgbouncer] section
   std::vector<std::string> extra_database_lines;  // raw lines for [databases]
+  std::vector<std::string> extra_userlist_lines;  // raw lines appended to userlist.txt
 };
 
 // The password of each user in userlist.txt: alice-pw, bob-pw, carol-pw, admin-pw.

@@ -101,6 +101,30 @@ TEST_F(ClientTls, VerifyCaLetsInOnlyClientsWithACertificateFromTheCa) {
   EXPECT_NE(std::string::npos, pooler().log().find("TLS handshake failed"));
 }
 
+// auth_type = hba with a cert rule: the certificate's CommonName (alice) is the user it
+// logs in, with no password asked.
+TEST_F(ClientTls, HbaCertRuleLogsInTheUserTheCertificateNames) {
+  const std::string dir = make_temp_dir("pooler-it-hba");
+  write_file(dir + "/hba.conf",
+             "hostssl all all 127.0.0.1/32 cert\nhost all all 127.0.0.1/32 reject\n");
+  PoolerOptions options;
+  options.auth_type = "hba";
+  options.extra_pooler_lines = certs().pooler_lines("verify-ca");
+  options.extra_pooler_lines.push_back("auth_hba_file = " + dir + "/hba.conf");
+  start_pooler(options);
+  const std::string cert = " sslcert=" + certs().client_cert + " sslkey=" + certs().client_key;
+  PqClient alice =
+      PqClient::connect(pooler().conninfo("alice") + " sslmode=require password=wrong" + cert);
+  ASSERT_TRUE(alice.ok()) << alice.connect_error();
+  EXPECT_EQ("alice", alice.value("SELECT current_user"));
+  PqClient carol = PqClient::connect(pooler().conninfo("carol") + " sslmode=require" + cert);
+  EXPECT_EQ("28000", carol.connect_sqlstate()) << carol.connect_error();
+  EXPECT_NE(std::string::npos,
+            carol.connect_error().find("certificate authentication failed for user \"carol\""))
+      << carol.connect_error();
+  remove_temp_dir(dir);
+}
+
 TEST_F(ClientTls, AReloadThatCannotLoadItsCertificateKeepsTheWorkingOne) {
   start_with_tls("require");
   PqClient before = connect_tls();

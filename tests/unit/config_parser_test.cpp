@@ -344,9 +344,10 @@ TEST_F(ConfigParser, BadPoolModeListsTheChoices) {
 }
 
 TEST_F(ConfigParser, UnsupportedAuthTypeIsAnError) {
-  Diagnostic d = only_error("[pooler]\nauth_type = hba\n");
+  Diagnostic d = only_error("[pooler]\nauth_type = pam\n");
   EXPECT_EQ(d.key, "auth_type");
-  EXPECT_NE(d.message.find("not supported yet"), std::string::npos);
+  EXPECT_NE(d.message.find("not supported"), std::string::npos);
+  EXPECT_EQ(load("[pooler]\nauth_type = hba\n").settings.auth_type, AuthType::Hba);
 }
 
 TEST_F(ConfigParser, BadBooleanIsRejected) {

@@ -47,12 +47,13 @@ TEST(ConfigValues, EnumsRoundTripThroughText) {
   for (PoolMode m : {PoolMode::Session, PoolMode::Transaction, PoolMode::Statement}) {
     EXPECT_EQ(parse_pool_mode(to_string(m)), m);
   }
-  for (AuthType t :
-       {AuthType::Trust, AuthType::Plain, AuthType::Md5, AuthType::ScramSha256, AuthType::Any}) {
+  for (AuthType t : {AuthType::Trust, AuthType::Plain, AuthType::Md5, AuthType::ScramSha256,
+                     AuthType::Any, AuthType::Cert, AuthType::Hba}) {
     EXPECT_EQ(parse_auth_type(to_string(t)), t);
   }
   EXPECT_EQ(parse_pool_mode("TRANSACTION"), PoolMode::Transaction);
-  EXPECT_FALSE(parse_auth_type("cert").has_value());
+  EXPECT_FALSE(parse_auth_type("pam").has_value());
+  EXPECT_FALSE(parse_auth_type("peer").has_value());  // an HBA method only
 }
 
 TEST(ConnString, SplitsPairsAndUnquotes) {

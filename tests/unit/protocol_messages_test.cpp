@@ -60,6 +60,43 @@ TEST(MessageBytes, DataRowWithNull) {
             "ab\xff\xff\xff\xff"sv);
 }
 
+TEST(RoundTrip, DataRow) {
+  std::string out;
+  const std::optional<std::string_view> values[] = {"dave"sv, std::nullopt, ""sv};
+  append_data_row(out, values);
+  auto row = parse_data_row(body_of(out, 'D'));
+  ASSERT_TRUE(row);
+  ASSERT_EQ(3u, row->size());
+  EXPECT_EQ("dave"sv, *(*row)[0]);
+  EXPECT_FALSE((*row)[1].has_value());
+  EXPECT_EQ(""sv, *(*row)[2]);
+}
+
+TEST(ParseDataRow, RejectsMalformedBodies) {
+  std::string out;
+  const std::optional<std::string_view> values[] = {"abc"sv};
+  append_data_row(out, values);
+  const std::string body(body_of(out, 'D'));
+  EXPECT_FALSE(parse_data_row(""));
+  EXPECT_FALSE(parse_data_row(body.substr(0, body.size() - 1)));  // value cut short
+  EXPECT_FALSE(parse_data_row(body + "x"));                       // bytes after the last value
+  EXPECT_FALSE(parse_data_row("\0\x01\0\0"sv));                   // length cut short
+  EXPECT_TRUE(parse_data_row("\0\0"sv));                          // no columns
+}
+
+TEST(MessageBytes, ParameterizedQueryIsParseBindExecuteSync) {
+  std::string out;
+  const std::string_view params[] = {"dave"};
+  append_parameterized_query(out, "SELECT $1", params);
+  const std::string_view expected =
+      "P\0\0\0\x11\0SELECT $1\0\0\0"  // unnamed, no types
+      "B\0\0\0\x14\0\0\0\0\0\x01\0\0\0\x04"
+      "dave\0\0"               // one text parameter
+      "E\0\0\0\x09\0\0\0\0\0"  // all rows
+      "S\0\0\0\x04"sv;
+  EXPECT_EQ(expected, out);
+}
+
 TEST(MessageBytes, RowDescriptionColumn) {
   std::string out;
   Column cols[] = {{"n", 23, 4}};
