@@ -178,7 +178,11 @@ void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) 
       POOLER_LOG(log, LogLevel::kLog, "takeover: SUSPEND from the new process");
     }
     pooler_.suspend_all(true, &client);
-    waiters_.push_back({&client, cmd.verb, cmd.argument});
+    const auto limit =
+        std::chrono::duration_cast<pool::Clock::duration>(pooler_.settings().suspend_timeout);
+    Waiter waiter{&client, cmd.verb, cmd.argument};
+    if (limit.count() > 0) waiter.deadline = pool::Clock::now() + limit;
+    waiters_.push_back(std::move(waiter));
     client.set_admin_waiting(true);
     check_waiting();
     return;
@@ -284,6 +288,15 @@ bool AdminConsole::condition_met(const Waiter& w) const {
 
 void AdminConsole::check_waiting() {
   if (checking_ || waiters_.empty()) return;
+  for (const Waiter& w : waiters_) {
+    if (w.verb == "SUSPEND" && w.deadline != pool::Clock::time_point{} &&
+        pool::Clock::now() >= w.deadline && !pooler_.quiescent()) {
+      // PgBouncer's rule: a connection that cannot be flushed in time is dropped.
+      pooler_.drop_busy_connections(
+          "terminating connection: it was still busy when suspend_timeout ran out");
+      break;
+    }
+  }
   checking_ = true;
   std::vector<Waiter> done;
   std::erase_if(waiters_, [&](const Waiter& w) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,8 @@ class AdminConsole {
     pool::ClientConnection* client;
     std::string verb;
     std::string argument;
+    // SUSPEND: when what is still busy gets dropped (suspend_timeout); none if zero.
+    std::chrono::steady_clock::time_point deadline{};
   };
   void show(pool::ClientConnection& client, const AdminCommand& cmd, std::string& out);
   void show_fds(pool::ClientConnection& client);

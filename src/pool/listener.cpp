@@ -1,5 +1,6 @@
 #include "pool/listener.h"
 
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -7,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -83,7 +85,8 @@ Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int bac
   return result;
 }
 
-Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog) {
+Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog,
+                                       const std::string& socket_group) {
   std::string path = dir + "/.s.PGSQL." + std::to_string(port);
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
@@ -105,6 +108,21 @@ Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mod
     return make_error("could not bind unix socket " + path + ": " + strerror(errno));
   }
   chmod(path.c_str(), static_cast<mode_t>(mode));
+  if (!socket_group.empty()) {
+    struct group gr {};
+    struct group* found = nullptr;
+    std::array<char, 4096> buf{};
+    if (getgrnam_r(socket_group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) {
+      unlink(path.c_str());
+      return make_error("unix_socket_group: no such group \"" + socket_group + "\"");
+    }
+    if (chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
+      const std::string why = strerror(errno);
+      unlink(path.c_str());
+      return make_error("unix_socket_group: could not give " + path + " to group \"" +
+                        socket_group + "\": " + why);
+    }
+  }
   if (::listen(fd, backlog) != 0) {
     return make_error("could not listen on " + path + ": " + strerror(errno));
   }

@@ -42,6 +42,8 @@ struct BoundSocket {
 };
 Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog,
                                       bool reuse_port = false);
-Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog);
+// `socket_group` (unix_socket_group), when not empty, becomes the socket file's group.
+Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog,
+                                       const std::string& socket_group = {});
 
 }  // namespace pooler::pool

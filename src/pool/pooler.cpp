@@ -218,8 +218,8 @@ Result<void> Pooler::bind_listeners() {
   }
   if (!s.unix_socket_dir.empty() &&
       !adopt(systemd::unix_listen_address(s.unix_socket_dir, s.listen_port))) {
-    auto r =
-        bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode, s.listen_backlog);
+    auto r = bind_unix_listener(s.unix_socket_dir, s.listen_port, s.unix_socket_mode,
+                                s.listen_backlog, s.unix_socket_group);
     if (!r) return make_error(r.error().message);
     POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
     if (fd_store_ && fd_store_->enabled()) {
@@ -512,7 +512,9 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
     const bool clean = server->state() == ServerConnection::State::kLinked &&
                        server->at_transaction_boundary() && client->stream_remaining_ == 0 &&
                        client->ready_ == 0;
-    if (clean) {
+    if (clean && server->close_needed()) {
+      close_server(server, "close_needed");  // no reset for a server that goes anyway
+    } else if (clean) {
       bool reset =
           pool.mode() == config::PoolMode::Session || config_.settings.server_reset_query_always;
       server->unlink_and_reset(reset);
@@ -824,6 +826,20 @@ void Pooler::suspend_all(bool suspend, ClientConnection* by) {
 
 bool Pooler::quiescent() const {
   return busy_reason().empty();
+}
+
+void Pooler::drop_busy_connections(const char* why) {
+  POOLER_LOG(log_, LogLevel::kWarning, "%s (%s)", why, busy_reason().c_str());
+  clients_.for_each_safe([&](ClientConnection* c) {
+    if (c->is_admin() || c->closing() || (at_rest(*c) && c->quiescent())) return;
+    c->fatal(sqlstate::kAdminShutdown, why);  // a server mid-transaction goes with it
+  });
+  servers_.for_each_safe([&](ServerConnection* s) {
+    const bool resting = (s->state() == ServerConnection::State::kIdle ||
+                          s->state() == ServerConnection::State::kLinked) &&
+                         s->quiescent();
+    if (!s->closing() && !resting) close_server(s, why);
+  });
 }
 
 std::string Pooler::busy_reason() const {

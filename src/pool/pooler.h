@@ -110,6 +110,8 @@ class Pooler {
   void suspend_all(bool suspend, ClientConnection* by = nullptr);
   // Every client and server is quiet: nothing buffered, no query running, no login.
   bool quiescent() const;
+  // Ends every client and server that keeps quiescent() false, with `why` (57P01).
+  void drop_busy_connections(const char* why);
   std::string busy_reason() const;  // what keeps the pooler from being quiescent, or ""
 
   // The SHOW FDS records of every listener, logged-in client and server.

@@ -631,6 +631,10 @@ void ServerConnection::forward_to_client() {
           release_pending_ = true;
           break;
         }
+        if (fast_close_due()) {
+          fast_close_pending_ = true;
+          break;
+        }
         continue;
       }
       take_message(f.size());
@@ -654,17 +658,46 @@ void ServerConnection::forward_to_client() {
                   "transaction blocks not allowed in statement pooling mode");
     return;
   }
+  if (fast_close_pending_) {
+    fast_close();
+    return;
+  }
   if (release_pending_) release_after_boundary();
 }
 
 void ServerConnection::on_source_drained() {
   // Our bytes all reached the client (we were the source).
   start_reading();
+  if (fast_close_pending_) {
+    fast_close();
+    return;
+  }
   if (release_pending_) {
     release_after_boundary();
     return;
   }
   process_input();
+}
+
+void ServerConnection::set_close_needed() {
+  close_needed_ = true;
+  if (state_ == State::kLinked && ready_ == 0 && fast_close_due()) fast_close();
+}
+
+bool ServerConnection::fast_close_due() const {
+  return close_needed_ && client_ && pooler_.settings().server_fast_close &&
+         pool_->mode() == config::PoolMode::Session && at_transaction_boundary_after_scan() &&
+         client_->at_message_boundary();
+}
+
+void ServerConnection::fast_close() {
+  fast_close_pending_ = false;
+  // The client's session lives on this server: it ends too, with a reason drivers know
+  // to reconnect on. Closing the client closes us (close_needed).
+  if (client_) {
+    client_->fatal(protocol::sqlstate::kAdminShutdown,
+                   "terminating connection: its server is being replaced (server_fast_close)");
+  }
 }
 
 void ServerConnection::on_client_data() {

@@ -56,7 +56,9 @@ class ServerConnection final : public Connection {
   uint32_t backend_key() const { return backend_key_; }
   Clock::time_point last_used() const { return last_used_; }
   bool close_needed() const { return close_needed_; }
-  void set_close_needed() { close_needed_ = true; }
+  // Marks the server for closing once it is back in the pool. With server_fast_close, a
+  // session-mode server at a transaction boundary goes now, and its client with it.
+  void set_close_needed();
   char tx_status() const { return tx_status_; }
   // Nothing buffered or half-sent in either direction (cf. ClientConnection::quiescent).
   bool quiescent() const { return !has_pending_output() && ready_ == 0 && in_.empty(); }
@@ -127,6 +129,9 @@ class ServerConnection final : public Connection {
   void fail(const char* reason);
   bool send_password(std::string_view auth_payload, int32_t code);
   void release_after_boundary();
+  // server_fast_close: the session ends here, after the client got its ReadyForQuery.
+  bool fast_close_due() const;
+  void fast_close();
 
   Pool* pool_;
   ClientConnection* client_ = nullptr;
@@ -139,7 +144,8 @@ class ServerConnection final : public Connection {
   bool unsynced_ = false;       // extended-protocol messages sent since the last Sync
   char tx_status_ = 'I';
   bool close_needed_ = false;
-  bool release_pending_ = false;  // release to the pool once the client took all bytes
+  bool release_pending_ = false;     // release to the pool once the client took all bytes
+  bool fast_close_pending_ = false;  // server_fast_close once the client took all bytes
   bool connect_query_pending_ = false;
   bool tracking_ = false;
   ServerStatements statements_;

@@ -136,5 +136,25 @@ TEST_F(AdminCommands, SuspendStopsNewConnectionsAndResumeLetsThemIn) {
   EXPECT_EQ("3", fresh.value("SELECT 3"));
 }
 
+// SUSPEND waits for every connection to come to rest, but no longer than suspend_timeout:
+// then what is still busy is dropped with 57P01, and SUSPEND answers.
+TEST_F(AdminCommands, SuspendDropsWhatIsStillBusyWhenSuspendTimeoutRunsOut) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"suspend_timeout = 1"};
+  start_pooler(options);
+  PqClient idle = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  PqClient busy = connect();
+  busy.exec("BEGIN");
+  EXPECT_EQ("2", busy.value("SELECT 2"));
+  PqClient a = admin();
+  a.exec("SUSPEND");  // returns only once nothing is busy
+  EXPECT_NE("no error", busy.expect_error("SELECT 3"));
+  EXPECT_NE(std::string::npos, busy.last_error().find("suspend_timeout")) << busy.last_error();
+  a.exec("RESUME");
+  EXPECT_EQ("4", idle.value("SELECT 4"));
+  EXPECT_NE(std::string::npos, pooler().log().find("still busy when suspend_timeout ran out"));
+}
+
 }  // namespace
 }  // namespace pooler_test

@@ -1,9 +1,11 @@
 // The command line: --version, --help, --check-config with good and bad files.
 #include <arpa/inet.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -158,6 +160,38 @@ TEST_F(CommandLine, DaemonModeWithoutALogfileIsRefused) {
   std::string out;
   EXPECT_EQ(78, run_pooler({"-d", ini}, &out)) << out;
   EXPECT_NE(out.find("needs a logfile"), std::string::npos) << out;
+}
+
+// unix_socket_group: the socket file pooler binds belongs to that group, so its members
+// may connect under unix_socket_mode = 0770; an unknown group stops the start, named.
+TEST_F(CommandLine, UnixSocketGroupOwnsTheSocketFile) {
+  const std::string port = std::to_string(free_port());
+  const group* test_group = getgrgid(test_user().gid);
+  ASSERT_NE(nullptr, test_group);
+  const std::string group_name = test_group->gr_name;
+  std::string ini =
+      write_ini("[databases]\n[pooler]\nunix_socket_dir = " + dir_ + "\nlisten_port = " + port +
+                "\nunix_socket_mode = 0770\n" + "unix_socket_group = " + group_name + "\n");
+  SpawnOptions options;
+  options.as_test_user = false;  // root, so the group is another than its own
+  options.output_path = dir_ + "/run.txt";
+  pid_t pid = spawn({PoolerProcess::binary(), ini}, options);
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(options.output_path).find("process up") != std::string::npos;
+  })) << read_file(options.output_path);
+  struct stat st {};
+  const std::string socket_path = dir_ + "/.s.PGSQL." + port;
+  EXPECT_EQ(0, stat(socket_path.c_str(), &st)) << socket_path;
+  terminate(pid, SIGTERM, 10s);
+  EXPECT_EQ(test_user().gid, st.st_gid);
+  EXPECT_EQ(0770u, st.st_mode & 0777);
+
+  ini = write_ini("[databases]\n[pooler]\nunix_socket_dir = " + dir_ + "\nlisten_port = " + port +
+                  "\nunix_socket_group = no-such-group-here\n");
+  std::string out;
+  EXPECT_NE(0, run_pooler({ini}, &out));
+  EXPECT_NE(std::string::npos, out.find("unix_socket_group: no such group \"no-such-group-here\""))
+      << out;
 }
 
 }  // namespace

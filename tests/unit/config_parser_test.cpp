@@ -286,22 +286,22 @@ TEST_F(ConfigParser, TlsSettingsAreSupportedAndDrawNoWarning) {
 }
 
 TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
-  // dns_zone_check_period and sbuf_loopcnt do nothing in pooler yet (sbuf_loopcnt is at
-  // its default here, suspend_timeout is not); the tcp_* settings do.
+  // dns_zone_check_period, sbuf_loopcnt and syslog do nothing in pooler (sbuf_loopcnt is at
+  // its default here, syslog is not); the tcp_* settings do.
   LoadResult r = parse(
       "[pooler]\n"
       "sbuf_loopcnt = 5\n"
       "dns_zone_check_period = 30\n"
       "tcp_keepidle = 7\n"
       "tcp_defer_accept = 10\n"
-      "suspend_timeout = 3\n"
+      "syslog = 1\n"
       "tcp_keepalive = 0\n");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.warnings.size(), 2u);
   EXPECT_EQ(r.warnings[0].key, "dns_zone_check_period");
   EXPECT_EQ(r.warnings[0].where.line, 3);
   EXPECT_NE(r.warnings[0].message.find("has no effect"), std::string::npos);
-  EXPECT_EQ(r.warnings[1].key, "suspend_timeout");
+  EXPECT_EQ(r.warnings[1].key, "syslog");
   EXPECT_EQ(r.config->settings.tcp_keepidle, 7);
   EXPECT_EQ(r.config->settings.tcp_defer_accept, 10);
 }
