@@ -452,7 +452,7 @@ void ClientConnection::auth_query_started(ServerConnection* server) {
 
 void ClientConnection::abandon_auth_query() {
   if (!login_) return;
-  if (login_->auth_query_pool) login_->auth_query_pool->forget_client(this);
+  if (login_->auth_query_pool) login_->auth_query_pool->cancel_auth_query(this);
   if (login_->auth_query_server) login_->auth_query_server->abandon_auth_query();
   login_->auth_query_pool = nullptr;
   login_->auth_query_server = nullptr;

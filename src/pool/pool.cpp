@@ -1,5 +1,7 @@
 #include "pool/pool.h"
 
+#include <algorithm>
+
 #include "pool/pooler.h"
 #include "protocol/sqlstate.h"
 
@@ -71,7 +73,23 @@ void Pool::forget_client(ClientConnection* client) {
   active_clients_.remove(client);
   waiting_clients_.remove(client);
   welcome_clients_.remove(client);
-  auth_query_clients_.remove(client);
+}
+
+void Pool::cancel_auth_query(ClientConnection* client) {
+  std::erase(auth_query_clients_, client);
+}
+
+void Pool::fail_auth_query_clients(const std::string& message) {
+  const std::deque<ClientConnection*> waiting = std::move(auth_query_clients_);
+  auth_query_clients_.clear();
+  for (ClientConnection* c : waiting) {
+    if (!c->closing()) c->fatal(sqlstate::kConnectionFailure, message);
+  }
+}
+
+bool Pool::waits_for_auth_query(const ClientConnection* client) const {
+  return std::find(auth_query_clients_.begin(), auth_query_clients_.end(), client) !=
+         auth_query_clients_.end();
 }
 
 void Pool::set_auth_query_secret(const std::string& secret) {
@@ -84,9 +102,9 @@ void Pool::request_auth_query(ClientConnection* client) {
   client->request_time_ = Clock::now();
   auth_query_clients_.push_back(client);
   assign_servers();
-  if (!auth_query_clients_.contains(client)) return;
+  if (!waits_for_auth_query(client)) return;
   launch_servers_if_needed();
-  if (auth_query_clients_.contains(client) && login_servers_.empty() && server_count() == 0 &&
+  if (waits_for_auth_query(client) && login_servers_.empty() && server_count() == 0 &&
       !can_launch_server() && !last_login_error_.empty() && !pooler_.paused() && !db_->paused) {
     client->fatal(sqlstate::kConnectionFailure,
                   "server login has been failing, try again later (server_login_retry): " +
@@ -133,7 +151,9 @@ void Pool::assign_servers() {
       continue;
     }
     if (!auth_query_clients_.empty()) {  // a login waits on it: the shortest job first
-      server->run_auth_query(auth_query_clients_.pop_front());
+      ClientConnection* client = auth_query_clients_.front();
+      auth_query_clients_.pop_front();
+      server->run_auth_query(client);
       continue;
     }
     ClientConnection* client = waiting_clients_.pop_front();
@@ -186,8 +206,7 @@ bool Pool::launch_server() {
       if (server_count() == 0) {
         waiting_clients_.for_each_safe(
             [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
-        auth_query_clients_.for_each_safe(
-            [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
+        fail_auth_query_clients(message);
       }
     }
     return false;
@@ -254,8 +273,7 @@ void Pool::server_login_failed(ServerConnection* server, const std::string& reas
   if (server_count() == 0) {
     waiting_clients_.for_each_safe([&](ClientConnection* c) { c->fatal(code, message); });
     // The auth_user's login failed: that is pooler's setup, not the client's password.
-    auth_query_clients_.for_each_safe(
-        [&](ClientConnection* c) { c->fatal(sqlstate::kConnectionFailure, message); });
+    fail_auth_query_clients(message);
   }
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,6 +62,8 @@ class Pool {
   void request_server(ClientConnection* client);
   // A client logging in needs auth_query's answer; this is the pool of the auth_user.
   void request_auth_query(ClientConnection* client);
+  // It went away before a server took its lookup.
+  void cancel_auth_query(ClientConnection* client);
   // A client went away: forget it in whichever list holds it.
   void forget_client(ClientConnection* client);
   void add_active_client(ClientConnection* client);
@@ -135,7 +138,12 @@ class Pool {
   IntrusiveList<ClientConnection, &ClientConnection::pool_node> active_clients_, waiting_clients_,
       welcome_clients_;
   // Clients of other pools, still logging in, whose auth_query waits for a server here.
-  IntrusiveList<ClientConnection, &ClientConnection::pool_node> auth_query_clients_;
+  // Not an intrusive list: a logging-in client's pool_node holds it in the Pooler's
+  // logging-in list.
+  std::deque<ClientConnection*> auth_query_clients_;
+  // Ends every client waiting for auth_query here with `message`.
+  void fail_auth_query_clients(const std::string& message);
+  bool waits_for_auth_query(const ClientConnection* client) const;
   std::optional<Credentials> auth_query_credentials_;
   std::vector<std::pair<std::string, std::string>> welcome_params_;
   ParameterSet server_defaults_;

@@ -678,9 +678,10 @@ void Pooler::maintenance() {
 }
 
 void Pooler::drop_unused_autodbs(Clock::time_point now) {
-  // In use: a client, or a server doing something (an idle one is only kept warm).
+  // In use: a client (one waiting for auth_query included), or a server doing something
+  // (an idle one is only kept warm).
   for (auto& [key, pool] : pools_) {
-    if (!pool->active_clients().empty() || !pool->waiting_clients().empty() ||
+    if (!pool->active_clients().empty() || pool->has_waiting_clients() ||
         !pool->welcome_clients().empty() ||
         pool->server_count() > static_cast<int>(pool->idle_servers().size())) {
       pool->db().last_used = now;

@@ -32,6 +32,7 @@ class AuthQuery : public PoolerTest {
     pg().sql("SET password_encryption = 'md5'; CREATE ROLE erin LOGIN PASSWORD 'erin-pw'");
     pg().sql("CREATE ROLE frank LOGIN");
     pg().sql("CREATE ROLE authenticator LOGIN PASSWORD 'authenticator-pw'");
+    pg().sql("GRANT SELECT ON ALL TABLES IN SCHEMA public TO dave", "app");
     for (const char* db : {"app", "postgres"}) {
       pg().sql(
           "CREATE OR REPLACE FUNCTION public.user_lookup(i_username text, OUT uname text, "
@@ -43,6 +44,7 @@ class AuthQuery : public PoolerTest {
     }
   }
   static void TearDownTestSuite() {
+    pg().sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM dave", "app");
     for (const char* db : {"app", "postgres"}) {
       pg().sql("DROP FUNCTION IF EXISTS public.user_lookup(text)", db);
     }
@@ -201,6 +203,25 @@ TEST_F(AuthQuery, ClientThatLeavesDuringTheLookupCostsNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(0u, logging_in);
+}
+
+// Connection churn: every pgbench transaction is a new login, so lookups queue on the
+// auth_user's servers while other logins finish; none may fail or hang.
+TEST_F(AuthQuery, PgbenchWithANewLoginPerTransactionHasNoFailures) {
+  start_pooler(options());
+  SpawnOptions bench;
+  bench.as_test_user = false;
+  bench.output_path = pooler().dir() + "/pgbench.log";
+  bench.env = {"PGPASSWORD=dave-pw"};
+  const int rc =
+      run({"/usr/lib/postgresql/15/bin/pgbench", "-n", "-C", "-S", "-c", "8", "-j", "2", "-t", "40",
+           "-h", "127.0.0.1", "-p", std::to_string(pooler().port()), "-U", "dave", "app"},
+          bench);
+  const std::string out = read_file(bench.output_path);
+  ASSERT_EQ(0, rc) << out;
+  expect_pgbench_clean(out);
+  EXPECT_NE(std::string::npos, out.find("number of transactions actually processed: 320/320"))
+      << out;
 }
 
 // The new process must open servers for a looked-up user without asking again: the secret
