@@ -13,12 +13,11 @@
 #include <string>
 
 #include "auth/crypto.h"
-#include "auth/hba.h"
-#include "auth/userlist.h"
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "pool/config_files.h"
 #include "pool/pidfile.h"
 #include "pool/pooler.h"
 #include "systemd/listen_fds.h"
@@ -70,22 +69,6 @@ bool daemonize(std::string* error) {
     if (devnull > STDERR_FILENO) close(devnull);
   }
   return true;
-}
-
-// The files the settings name load: auth_file, auth_hba_file, and both TLS contexts
-// (certificates, keys, CA files, protocol and cipher names).
-pooler::Result<void> check_files(const pooler::config::Settings& settings) {
-  if (!settings.auth_file.empty()) {
-    if (auto u = pooler::auth::load_userlist(settings.auth_file); !u) return u.error();
-  }
-  if (!settings.auth_hba_file.empty()) {
-    if (auto h = pooler::auth::load_hba(settings.auth_hba_file); !h) return h.error();
-  } else if (settings.auth_type == pooler::config::AuthType::Hba) {
-    return pooler::make_error("auth_type = hba needs auth_hba_file");
-  }
-  if (auto c = pooler::tls::Context::for_clients(settings); !c) return c.error();
-  if (auto c = pooler::tls::Context::for_servers(settings); !c) return c.error();
-  return {};
 }
 
 }  // namespace
@@ -153,7 +136,7 @@ int main(int argc, char** argv) {
     for (const auto& w : loaded.warnings) fprintf(stderr, "WARNING %s\n", w.to_string().c_str());
     for (const auto& e : loaded.errors) fprintf(stderr, "ERROR %s\n", e.to_string().c_str());
     if (!loaded.ok()) return kExitConfig;
-    if (auto files = check_files(loaded.config->settings); !files) {
+    if (auto files = pooler::pool::ConfigFiles::load(loaded.config->settings); !files) {
       fprintf(stderr, "ERROR %s: %s\n", config_path.c_str(), files.error().message.c_str());
       return kExitConfig;
     }
@@ -173,7 +156,8 @@ int main(int argc, char** argv) {
   pooler::config::Config config = std::move(*loaded.config);
   // Auth files, certificates and keys are checked now, before a takeover touches the old
   // process.
-  if (auto files = check_files(config.settings); !files) {
+  auto files = pooler::pool::ConfigFiles::load(config.settings);
+  if (!files) {
     return fail(kExitConfig, "invalid configuration, not starting: " + config_path + ": " +
                                  files.error().message);
   }
@@ -262,7 +246,9 @@ int main(int argc, char** argv) {
     pooler.set_inherited_listeners(std::move(listeners));
     pooler::systemd::FdStore fd_store(log);
     pooler.set_fd_store(&fd_store);
-    if (auto r = pooler.start(); !r) return fail_daemon(1, r.error().message);
+    if (auto r = pooler.start(std::move(files.value())); !r) {
+      return fail_daemon(1, r.error().message);
+    }
     size_t still_busy_in_old = 0;
     if (taking_over) {
       if (auto r =

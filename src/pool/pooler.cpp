@@ -51,9 +51,13 @@ Pooler::~Pooler() {
   pools_.clear();
 }
 
-Result<void> Pooler::start() {
-  if (auto r = load_auth_files(config_.settings); !r) return r;
-  if (auto r = load_tls(); !r) return r;
+Result<void> Pooler::start(std::optional<ConfigFiles> files) {
+  if (!files) {
+    auto loaded = ConfigFiles::load(config_.settings);
+    if (!loaded) return loaded.error();
+    files = std::move(loaded.value());
+  }
+  install(std::move(*files));
   apply_config();
   if (auto r = bind_listeners(); !r) return r;
   install_signals();
@@ -77,35 +81,17 @@ int Pooler::run() {
   return exit_code_;
 }
 
-Result<void> Pooler::load_auth_files(const config::Settings& settings) {
-  auth::Userlist users;
-  if (!settings.auth_file.empty()) {
-    auto r = auth::load_userlist(settings.auth_file);
-    if (!r) return make_error(r.error().message);
-    users = std::move(r.value());
-  }
-  auth::HbaFile hba;
-  if (!settings.auth_hba_file.empty()) {
-    auto r = auth::load_hba(settings.auth_hba_file);
-    if (!r) return make_error(r.error().message);
-    hba = std::move(r.value());
-  } else if (settings.auth_type == config::AuthType::Hba) {
-    return make_error("auth_type = hba needs auth_hba_file");
-  }
-  userlist_ = std::move(users);
-  hba_ = std::move(hba);
-  return {};
+void Pooler::install(ConfigFiles files) {
+  userlist_ = std::move(files.userlist);
+  hba_ = std::move(files.hba);
+  client_tls_ = std::move(files.client_tls);
+  server_tls_ = std::move(files.server_tls);
 }
 
-Result<void> Pooler::load_tls() {
-  auto for_clients = tls::Context::for_clients(config_.settings);
-  if (!for_clients) return make_error(for_clients.error().message);
-  auto for_servers = tls::Context::for_servers(config_.settings);
-  if (!for_servers) return make_error(for_servers.error().message);
-  // Connections already on TLS keep the context they shook hands with (they hold a reference).
-  client_tls_ = std::move(for_clients.value());
-  server_tls_ = std::move(for_servers.value());
-  return {};
+void Pooler::apply_new_settings() {
+  apply_config();
+  apply_listener_settings();
+  for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
 }
 
 namespace {
@@ -309,33 +295,20 @@ Result<void> Pooler::reload_config() {
     next.settings.listen_port = old.listen_port;
     next.settings.unix_socket_dir = old.unix_socket_dir;
   }
-  config::Config previous = std::move(config_);
-  config_ = std::move(next);
-  auth::Userlist previous_users = userlist_;
-  auth::HbaFile previous_hba = hba_;
-  std::shared_ptr<tls::Context> previous_client_tls = client_tls_;
-  std::shared_ptr<tls::Context> previous_server_tls = server_tls_;
-  auto loaded_files = load_auth_files(config_.settings);
-  if (loaded_files) loaded_files = load_tls();
-  if (!loaded_files) {
+  auto files = ConfigFiles::load(next.settings);
+  if (!files) {
     POOLER_LOG(log_, LogLevel::kError, "config reload failed: %s; keeping the old configuration",
-               loaded_files.error().message.c_str());
-    config_ = std::move(previous);
-    userlist_ = std::move(previous_users);
-    hba_ = std::move(previous_hba);
-    client_tls_ = std::move(previous_client_tls);
-    server_tls_ = std::move(previous_server_tls);
-    return loaded_files;
+               files.error().message.c_str());
+    return files.error();
   }
-  if (config_.settings.logfile != previous.settings.logfile) {
-    if (!log_.open_logfile(config_.settings.logfile)) {
-      POOLER_LOG(log_, LogLevel::kWarning, "could not open logfile %s",
-                 config_.settings.logfile.c_str());
-    }
+  const bool new_logfile = next.settings.logfile != config_.settings.logfile;
+  config_ = std::move(next);
+  install(std::move(files.value()));
+  if (new_logfile && !log_.open_logfile(config_.settings.logfile)) {
+    POOLER_LOG(log_, LogLevel::kWarning, "could not open logfile %s",
+               config_.settings.logfile.c_str());
   }
-  apply_config();
-  apply_listener_settings();
-  for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
+  apply_new_settings();
   LogContext ctx{"reload", {}, {}, {}, nullptr};
   POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "configuration reloaded from %s",
                    config_.path.c_str());
@@ -351,23 +324,12 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
   if (!outcome.warning.empty()) {
     POOLER_LOG(log_, LogLevel::kWarning, "SET %s: %s", key.c_str(), outcome.warning.c_str());
   }
-  if (key == "auth_file" || key == "auth_hba_file" || key == "auth_type") {
-    if (auto r = load_auth_files(next); !r) return r;
-  }
-  if (key.rfind("client_tls_", 0) == 0) {
-    auto ctx = tls::Context::for_clients(next);
-    if (!ctx) return make_error(ctx.error().message);
-    client_tls_ = std::move(ctx.value());
-  }
-  if (key.rfind("server_tls_", 0) == 0) {
-    auto ctx = tls::Context::for_servers(next);
-    if (!ctx) return make_error(ctx.error().message);
-    server_tls_ = std::move(ctx.value());
-  }
+  // Every file again, not only the one `key` may name: the new settings hold as a whole.
+  auto files = ConfigFiles::load(next);
+  if (!files) return files.error();
   config_.settings = std::move(next);
-  apply_config();
-  apply_listener_settings();
-  for (auto& [k, pool] : pools_) pool->launch_servers_if_needed();
+  install(std::move(files.value()));
+  apply_new_settings();
   // Like PgBouncer: in effect until the next RELOAD, which reads the file again.
   LogContext ctx{"set", {}, {}, {}, nullptr};
   POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "SET %s = '%s'", key.c_str(), value.c_str());

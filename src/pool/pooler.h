@@ -1,6 +1,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "core/result.h"
 #include "pool/cancel_key_map.h"
 #include "pool/client_connection.h"
+#include "pool/config_files.h"
 #include "pool/database.h"
 #include "pool/host_resolver.h"
 #include "pool/listener.h"
@@ -70,8 +72,9 @@ class Pooler {
   void set_inherited_listeners(std::vector<systemd::InheritedListener> listeners) {
     inherited_ = std::move(listeners);
   }
-  // Loads auth_file, adopts or binds listeners, installs signal handlers and timers.
-  Result<void> start();
+  // Loads the files the settings name (unless `files` were loaded and checked already),
+  // adopts or binds listeners, installs signal handlers and timers.
+  Result<void> start(std::optional<ConfigFiles> files = std::nullopt);
   // The one-line summary systemd shows as Status: and SHOW STATE prints.
   std::string status_line() const;
   // Runs the loop until shutdown; returns the process exit code.
@@ -211,9 +214,11 @@ class Pooler {
   enum class Shutdown { kNone, kGraceful, kFast };
   Pool& pool_with(Database& db, const std::string& server_user, const std::string& client_user);
   Result<void> bind_listeners();
-  // auth_file and auth_hba_file as `settings` name them; nothing changes on an error.
-  Result<void> load_auth_files(const config::Settings& settings);
-  Result<void> load_tls();
+  // The files of the settings now in force. Connections already on TLS keep the context
+  // they shook hands with (they hold a reference).
+  void install(ConfigFiles files);
+  // After a RELOAD or SET: the new settings onto users, databases, listeners and pools.
+  void apply_new_settings();
   void apply_listener_settings();  // tcp_defer_accept on the TCP listeners
   // What has TLS cannot move to another process: each such client (and each session-mode
   // client whose server has TLS) ends with 57P01 when idle; idle TLS servers are closed.

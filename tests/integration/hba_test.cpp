@@ -127,6 +127,20 @@ TEST_F(Hba, ReloadWithABrokenFileKeepsTheOldRulesAndAGoodOneAppliesAtOnce) {
   EXPECT_EQ("carol", carol.value("SELECT current_user"));
 }
 
+TEST_F(Hba, SetAuthHbaFileLoadsTheNamedFileOrRefusesIt) {
+  start();
+  write_file(dir_ + "/broken.conf", "host all all 127.0.0.1/32 ident\n");
+  write_file(dir_ + "/open.conf", "host all all 127.0.0.1/32 scram-sha-256\n");
+  PqClient console = admin();
+  EXPECT_EQ("22023", console.expect_error("SET auth_hba_file = '" + dir_ + "/broken.conf'"));
+  EXPECT_NE(std::string::npos, console.last_error().find(dir_ + "/broken.conf:1:"))
+      << console.last_error();
+  EXPECT_EQ("28000", over_tcp("carol", "carol-pw").connect_sqlstate());  // old rules
+  console.exec("SET auth_hba_file = '" + dir_ + "/open.conf'");
+  PqClient carol = over_tcp("carol", "carol-pw");
+  ASSERT_TRUE(carol.ok()) << carol.connect_error();
+}
+
 TEST_F(Hba, ABrokenFileStopsTheStartNamingFileAndLine) {
   write_file(hba_path(), "local all all peer\nhost all all 127.0.0.1/32 gss\n");
   const std::string ini = dir_ + "/pooler.ini";
