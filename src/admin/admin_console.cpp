@@ -419,8 +419,9 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     for (const char* line :
          {"SHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|LISTS|STATE|VERSION",
           "SHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS", "SHOW DNS_HOSTS|DNS_ZONES",
-          "SET key = arg", "PAUSE [<db>]", "RESUME [<db>]", "SUSPEND", "RELOAD", "SHUTDOWN",
-          "KILL <db>", "RECONNECT [<db>]", "WAIT_CLOSE [<db>]", "DISABLE <db>", "ENABLE <db>"}) {
+          "SHOW SOCKETS|ACTIVE_SOCKETS|MEM", "SET key = arg", "PAUSE [<db>]", "RESUME [<db>]",
+          "SUSPEND", "RELOAD", "SHUTDOWN", "KILL <db>", "RECONNECT [<db>]", "WAIT_CLOSE [<db>]",
+          "DISABLE <db>", "ENABLE <db>"}) {
       rs.add(std::string(line)).end_row();
     }
     rs.finish();
@@ -505,38 +506,54 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     rs.finish();
     return;
   }
-  if (what == "CLIENTS" || what == "SERVERS") {
-    ResultSet rs(out, {{"type", T::kText},
-                       {"user", T::kText},
-                       {"database", T::kText},
-                       {"state", T::kText},
-                       {"addr", T::kText},
-                       {"port", T::kInt4},
-                       {"local_addr", T::kText},
-                       {"local_port", T::kInt4},
-                       {"connect_time", T::kText},
-                       {"request_time", T::kText},
-                       {"wait", T::kInt4},
-                       {"wait_us", T::kInt4},
-                       {"close_needed", T::kInt4},
-                       {"ptr", T::kText},
-                       {"link", T::kText},
-                       {"remote_pid", T::kInt4},
-                       {"tls", T::kText},
-                       {"application_name", T::kText}});
-    if (what == "CLIENTS") {
+  // SHOW CLIENTS and SERVERS; SHOW SOCKETS adds PgBouncer's buffer columns, lists both
+  // kinds (and clients still logging in) with cl_/sv_ states; ACTIVE_SOCKETS only those
+  // with something in their buffers.
+  if (what == "CLIENTS" || what == "SERVERS" || what == "SOCKETS" || what == "ACTIVE_SOCKETS") {
+    const bool sockets = what == "SOCKETS" || what == "ACTIVE_SOCKETS";
+    std::vector<ResultSet::Column> columns = {
+        {"type", T::kText},         {"user", T::kText},       {"database", T::kText},
+        {"state", T::kText},        {"addr", T::kText},       {"port", T::kInt4},
+        {"local_addr", T::kText},   {"local_port", T::kInt4}, {"connect_time", T::kText},
+        {"request_time", T::kText}, {"wait", T::kInt4},       {"wait_us", T::kInt4},
+        {"close_needed", T::kInt4}, {"ptr", T::kText},        {"link", T::kText},
+        {"remote_pid", T::kInt4},   {"tls", T::kText},        {"application_name", T::kText}};
+    if (sockets) {
+      for (const char* name : {"recv_pos", "pkt_pos", "pkt_remain", "send_pos", "send_remain",
+                               "pkt_avail", "send_avail"}) {
+        columns.push_back({name, T::kInt4});
+      }
+    }
+    ResultSet rs(out, columns);
+    // Listed at all: ACTIVE_SOCKETS wants only connections with buffered bytes.
+    auto listed = [&](const pool::Connection& c) {
+      return what != "ACTIVE_SOCKETS" || !c.buffer_state().empty();
+    };
+    // Our buffers in PgBouncer's terms: read position, parsed (due to the peer) and what is
+    // left of a streaming message; pooler's own bytes are what it still has to send.
+    auto buffer_columns = [&](const pool::Connection& c) {
+      if (!sockets) return;
+      const pool::Connection::BufferState b = c.buffer_state();
+      rs.add(static_cast<int64_t>(b.received)).add(static_cast<int64_t>(b.due));
+      rs.add(static_cast<int64_t>(b.streaming)).add(int64_t{0});
+      rs.add(static_cast<int64_t>(b.due + b.local));
+      rs.add(static_cast<int64_t>(b.received - b.due)).add(static_cast<int64_t>(b.due));
+    };
+    auto state = [&](const char* prefix, const char* name) {
+      return sockets ? std::string(prefix) + name : std::string(name);
+    };
+    if (what != "SERVERS") {
       for (ClientConnection* c : pooler_.clients()) {
-        if (c->state() == ClientConnection::State::kStartup ||
-            c->state() == ClientConnection::State::kTlsHandshake ||
-            c->state() == ClientConnection::State::kAuth) {
-          continue;
-        }
+        const bool logging_in = c->state() == ClientConnection::State::kStartup ||
+                                c->state() == ClientConnection::State::kTlsHandshake ||
+                                c->state() == ClientConnection::State::kAuth;
+        if ((logging_in && !sockets) || !listed(*c)) continue;
         PeerAddress local = local_address_of(c->fd());
         int64_t wait_us = c->state() == ClientConnection::State::kWaiting
                               ? micros_since(c->request_time(), now)
                               : 0;
         rs.add(std::string("C")).add(c->user_name()).add(c->db_name());
-        rs.add(std::string(c->state_name()));
+        rs.add(state("cl_", c->state_name()));
         rs.add(c->address().host).add(int64_t{c->address().port});
         rs.add(local.host).add(int64_t{local.port});
         rs.add(wall_time(c->connect_time())).add(wall_time(c->last_activity()));
@@ -545,13 +562,16 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(c->server() ? pointer_text(c->server()) : std::string());
         rs.add(int64_t{0}).add(c->tls_description());
         rs.add(std::string(c->params().get(pool::TrackedParam::kApplicationName)));
+        buffer_columns(*c);
         rs.end_row();
       }
-    } else {
+    }
+    if (what != "CLIENTS") {
       for (ServerConnection* s : pooler_.servers()) {
+        if (!listed(*s)) continue;
         PeerAddress local = local_address_of(s->fd());
         rs.add(std::string("S")).add(s->pool().user().name).add(s->pool().db().name);
-        rs.add(std::string(s->state_name()));
+        rs.add(state("sv_", s->state_name()));
         rs.add(s->address().host).add(int64_t{s->address().port});
         rs.add(local.host).add(int64_t{local.port});
         rs.add(wall_time(s->connect_time())).add(wall_time(s->last_used()));
@@ -560,9 +580,34 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
         rs.add(s->client() ? pointer_text(s->client()) : std::string());
         rs.add(int64_t{s->backend_pid()}).add(s->tls_description());
         rs.add(std::string(s->params().get(pool::TrackedParam::kApplicationName)));
+        buffer_columns(*s);
         rs.end_row();
       }
     }
+    rs.finish();
+    return;
+  }
+  // PgBouncer lists its slab caches; pooler allocates each object on its own, so "free"
+  // is 0 except for read buffers, which come from a free list.
+  if (what == "MEM") {
+    ResultSet rs(out, {{"name", T::kText},
+                       {"size", T::kInt4},
+                       {"used", T::kInt4},
+                       {"free", T::kInt4},
+                       {"memtotal", T::kInt8}});
+    auto row = [&](const char* name, size_t size, size_t used, size_t free) {
+      rs.add(std::string(name)).add(static_cast<int64_t>(size));
+      rs.add(static_cast<int64_t>(used)).add(static_cast<int64_t>(free));
+      rs.add(static_cast<int64_t>(size * (used + free)));
+      rs.end_row();
+    };
+    row("user_cache", sizeof(pool::PoolUser), pooler_.users().size(), 0);
+    row("db_cache", sizeof(pool::Database), pooler_.databases().size(), 0);
+    row("pool_cache", sizeof(pool::Pool), pooler_.pools().size(), 0);
+    row("server_cache", sizeof(ServerConnection), pooler_.servers().size(), 0);
+    row("client_cache", sizeof(ClientConnection), pooler_.clients().size(), 0);
+    row("iobuf_cache", pooler_.buffers().block_size(), pooler_.buffers().used_blocks(),
+        pooler_.buffers().free_blocks());
     rs.finish();
     return;
   }

@@ -3,6 +3,7 @@
 namespace pooler {
 
 std::unique_ptr<uint8_t[]> BufferPool::acquire() {
+  ++used_;
   if (!free_.empty()) {
     auto block = std::move(free_.back());
     free_.pop_back();
@@ -12,6 +13,8 @@ std::unique_ptr<uint8_t[]> BufferPool::acquire() {
 }
 
 void BufferPool::release(std::unique_ptr<uint8_t[]> block) {
+  if (!block) return;
+  --used_;
   if (free_.size() < max_free_) free_.push_back(std::move(block));
 }
 

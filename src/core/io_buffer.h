@@ -17,10 +17,12 @@ class BufferPool {
   std::unique_ptr<uint8_t[]> acquire();
   void release(std::unique_ptr<uint8_t[]> block);
   size_t free_blocks() const { return free_.size(); }
+  size_t used_blocks() const { return used_; }  // acquired and not yet released
 
  private:
   size_t block_size_;
   size_t max_free_;
+  size_t used_ = 0;
   std::vector<std::unique_ptr<uint8_t[]>> free_;
 };
 

@@ -46,6 +46,15 @@ class Connection {
   // Sends out_ now, waiting for the socket if needed (takeover only: the loop is suspended).
   bool flush_blocking(int timeout_ms);
   bool has_pending_output() const { return !out_.empty(); }
+  // What sits in this connection's buffers, for SHOW SOCKETS.
+  struct BufferState {
+    size_t received = 0;   // bytes in the read buffer
+    size_t due = 0;        // of those, parsed and due to the peer
+    size_t streaming = 0;  // body bytes of the current message still to come
+    size_t local = 0;      // bytes pooler generated, not yet sent
+    bool empty() const { return received == 0 && streaming == 0 && local == 0; }
+  };
+  BufferState buffer_state() const { return {in_.size(), ready_, stream_remaining_, out_.size()}; }
   // The client talks TLS to us (client_tls_sslmode). Such a connection cannot move to
   // another process: its TLS state lives in our OpenSSL objects.
   bool tls() const { return tls_ != nullptr; }

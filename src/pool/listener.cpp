@@ -60,8 +60,8 @@ void Listener::accept_ready() {
   }
 }
 
-Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog,
-                                      bool reuse_port) {
+Result<BoundSocket> bind_tcp_listener(const std::string& host, int port,
+                                      const config::Settings& settings) {
   auto addresses = AddressList::for_bind(host, port);
   if (!addresses) return make_error("listen_addr " + host + ": " + addresses.error().message);
   std::string description = (host.empty() ? "*" : host) + ":" + std::to_string(port);
@@ -73,9 +73,14 @@ Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int bac
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     // Several pooler processes on one port, the kernel spreading connections between them.
-    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (settings.so_reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (ai.ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd, ai.ai_addr, ai.ai_addrlen) != 0 || ::listen(fd, backlog) != 0) {
+    if (::bind(fd, ai.ai_addr, ai.ai_addrlen) != 0) {
+      result = make_error("could not listen on " + description + ": " + strerror(errno));
+      continue;
+    }
+    apply_listener_tcp_settings(fd, settings);
+    if (::listen(fd, settings.listen_backlog) != 0) {
       result = make_error("could not listen on " + description + ": " + strerror(errno));
       continue;
     }

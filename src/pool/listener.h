@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include "config/settings.h"
 #include "core/event_loop.h"
 #include "core/result.h"
 #include "core/socket.h"
@@ -40,8 +41,10 @@ struct BoundSocket {
   Socket socket;
   std::string description;
 };
-Result<BoundSocket> bind_tcp_listener(const std::string& host, int port, int backlog,
-                                      bool reuse_port = false);
+// listen_backlog, so_reuseport and the listener TCP options (tcp_defer_accept) come from
+// `settings`, all set before listen(): the first connection already gets them.
+Result<BoundSocket> bind_tcp_listener(const std::string& host, int port,
+                                      const config::Settings& settings);
 // `socket_group` (unix_socket_group), when not empty, becomes the socket file's group.
 Result<BoundSocket> bind_unix_listener(const std::string& dir, int port, int mode, int backlog,
                                        const std::string& socket_group = {});

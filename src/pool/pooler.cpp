@@ -193,7 +193,7 @@ Result<void> Pooler::bind_listeners() {
       }
       if (any) continue;  // systemd gave part of "*" (say IPv4 only): use what it gave
     }
-    auto r = bind_tcp_listener(addr, s.listen_port, s.listen_backlog, s.so_reuseport);
+    auto r = bind_tcp_listener(addr, s.listen_port, s);
     if (!r) return make_error(r.error().message);
     POOLER_LOG(log_, LogLevel::kLog, "listening on %s", r->description.c_str());
     if (fd_store_ && fd_store_->enabled()) {

@@ -105,5 +105,49 @@ TEST_F(AdminConsole, OrdinaryUsersCannotUseIt) {
       << client.connect_error();
 }
 
+// SHOW SOCKETS, ACTIVE_SOCKETS and MEM with PgBouncer 1.18's columns (checked against a
+// running PgBouncer 1.18).
+TEST_F(AdminConsole, ShowSocketsListsClientsAndServersWithTheirBuffers) {
+  start_pooler();
+  PqClient client = connect();
+  EXPECT_EQ("1", client.value("SELECT 1"));
+  PqClient a = admin();
+  Rows sockets = a.exec("SHOW SOCKETS");
+  EXPECT_EQ((std::vector<std::string>{
+                "type",       "user",       "database",         "state",        "addr",
+                "port",       "local_addr", "local_port",       "connect_time", "request_time",
+                "wait",       "wait_us",    "close_needed",     "ptr",          "link",
+                "remote_pid", "tls",        "application_name", "recv_pos",     "pkt_pos",
+                "pkt_remain", "send_pos",   "send_remain",      "pkt_avail",    "send_avail"}),
+            sockets.columns);
+  EXPECT_FALSE(sockets.where("state", "cl_active").empty());
+  EXPECT_FALSE(sockets.where("state", "sv_idle").empty());
+  EXPECT_EQ(a.exec("SHOW SOCKETS").columns, a.exec("SHOW ACTIVE_SOCKETS").columns);
+
+  // A client that does not read a 20 MB result: its server's bytes wait in pooler's
+  // buffer, and ACTIVE_SOCKETS shows them.
+  ASSERT_EQ(1,
+            PQsendQuery(client.raw(), "SELECT repeat('x', 1000) FROM generate_series(1, 20000)"));
+  size_t buffered_server = 0;
+  ASSERT_TRUE(poll_until([&] {
+    Rows active = a.exec("SHOW ACTIVE_SOCKETS");
+    for (size_t r : active.where("type", "S")) {
+      if (std::stoll(active.at(r, "recv_pos")) > 0 && std::stoll(active.at(r, "send_remain")) > 0) {
+        ++buffered_server;
+      }
+    }
+    return buffered_server > 0;
+  }));
+
+  Rows mem = a.exec("SHOW MEM");
+  EXPECT_EQ((std::vector<std::string>{"name", "size", "used", "free", "memtotal"}), mem.columns);
+  for (const char* cache :
+       {"user_cache", "db_cache", "pool_cache", "server_cache", "client_cache", "iobuf_cache"}) {
+    EXPECT_EQ(1u, mem.where("name", cache).size()) << cache;
+  }
+  EXPECT_LE(2, std::stoll(mem.at(mem.only("name", "client_cache"), "used")));  // us and admin
+  EXPECT_LE(1, std::stoll(mem.at(mem.only("name", "iobuf_cache"), "used")));   // the result
+}
+
 }  // namespace
 }  // namespace pooler_test
