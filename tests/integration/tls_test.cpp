@@ -125,6 +125,22 @@ TEST_F(ClientTls, HbaCertRuleLogsInTheUserTheCertificateNames) {
   remove_temp_dir(dir);
 }
 
+// auth_type = cert: every login is the certificate's CommonName, no password asked; a
+// TLS client without a certificate cannot log in.
+TEST_F(ClientTls, AuthTypeCertLogsInTheUserTheCertificateNames) {
+  PoolerOptions options;
+  options.auth_type = "cert";
+  options.extra_pooler_lines = certs().pooler_lines("verify-ca");
+  start_pooler(options);
+  const std::string cert = " sslcert=" + certs().client_cert + " sslkey=" + certs().client_key;
+  PqClient alice =
+      PqClient::connect(pooler().conninfo("alice") + " sslmode=require password=wrong" + cert);
+  ASSERT_TRUE(alice.ok()) << alice.connect_error();
+  EXPECT_EQ("alice", alice.value("SELECT current_user"));
+  PqClient bob = PqClient::connect(pooler().conninfo("bob") + " sslmode=require" + cert);
+  EXPECT_EQ("28000", bob.connect_sqlstate()) << bob.connect_error();
+}
+
 TEST_F(ClientTls, AReloadThatCannotLoadItsCertificateKeepsTheWorkingOne) {
   start_with_tls("require");
   PqClient before = connect_tls();
