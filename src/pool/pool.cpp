@@ -104,8 +104,13 @@ void Pool::request_auth_query(ClientConnection* client) {
   assign_servers();
   if (!waits_for_auth_query(client)) return;
   launch_servers_if_needed();
-  if (waits_for_auth_query(client) && login_servers_.empty() && server_count() == 0 &&
-      !can_launch_server() && !last_login_error_.empty() && !pooler_.paused() && !db_->paused) {
+  if (waits_for_auth_query(client)) refuse_if_logins_keep_failing(client);
+}
+
+void Pool::refuse_if_logins_keep_failing(ClientConnection* client) {
+  // No server, none logging in, none allowed yet: waiting would only reach the timeout.
+  if (login_servers_.empty() && server_count() == 0 && !can_launch_server() &&
+      !last_login_error_.empty() && !pooler_.paused() && !db_->paused) {
     client->fatal(sqlstate::kConnectionFailure,
                   "server login has been failing, try again later (server_login_retry): " +
                       last_login_error_);
@@ -119,13 +124,7 @@ void Pool::request_server(ClientConnection* client) {
   assign_servers();
   if (client->state_ != ClientConnection::State::kWaiting) return;
   launch_servers_if_needed();
-  if (client->state_ == ClientConnection::State::kWaiting && login_servers_.empty() &&
-      server_count() == 0 && !can_launch_server() && !last_login_error_.empty() &&
-      !pooler_.paused() && !db_->paused) {
-    client->fatal(sqlstate::kConnectionFailure,
-                  "server login has been failing, try again later (server_login_retry): " +
-                      last_login_error_);
-  }
+  if (client->state_ == ClientConnection::State::kWaiting) refuse_if_logins_keep_failing(client);
 }
 
 void Pool::assign_servers() {

@@ -144,6 +144,8 @@ class Pool {
   // Ends every client waiting for auth_query here with `message`.
   void fail_auth_query_clients(const std::string& message);
   bool waits_for_auth_query(const ClientConnection* client) const;
+  // A waiting client (or login) gets 08006 at once while server logins keep failing.
+  void refuse_if_logins_keep_failing(ClientConnection* client);
   std::optional<Credentials> auth_query_credentials_;
   std::vector<std::pair<std::string, std::string>> welcome_params_;
   ParameterSet server_defaults_;
