@@ -546,6 +546,12 @@ client_tls_cert_file = {self.tmp}/tls.crt
                             continue  # nothing to restart
                         res = self.takeover_run(t, wargs, 100 if a.quick else 1000, a.time)
                     else:
+                        if wid == "c":
+                            # What pgbench does without -n: every target starts from the same
+                            # tables. Without it, dead rows in the 10 branch and 100 teller rows
+                            # pile up run by run, and whoever runs later pays for them.
+                            self.psql_direct("VACUUM pgbench_branches", "VACUUM pgbench_tellers",
+                                             "TRUNCATE pgbench_history")
                         res = self.pgbench(t, wargs, a.time)
                     if wid == "h" and res.get("tps"):
                         res["mb_per_s"] = res["tps"] * RESULT_BYTES / 1e6
