@@ -34,6 +34,8 @@ STORE_TARGET = "pooler-store"
 # ('D', int32 length, int16 column count, int32 value length, the digits), plus the
 # RowDescription and CommandComplete around it.
 # Workload i: a COPY FROM STDIN of about this many bytes, in rows of this size.
+# Workload p: a rate that leaves both cores headroom (a saturated -S c20 runs at about 8000 tps here).
+PACED_TPS = 2000
 COPY_BYTES = 100 * 1000 * 1000
 COPY_ROW_BYTES = 100
 RESULT_BYTES = sum(1 + 4 + 2 + 4 + len(str(i)) for i in range(1, 100001)) + 60
@@ -231,7 +233,11 @@ client_tls_cert_file = {self.tmp}/tls.crt
         if self.pg_started:
             subprocess.run(AS_TEST_USER + [f"{PGBIN}/pg_ctl", "-D", f"{self.tmp}/data", "-m", "fast", "stop"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.args.keep:
+            log(f"kept {self.tmp}: logs of PostgreSQL, pooler and PgBouncer, and pgbench's "
+                "per-transaction logs of every run")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def pid(self, target):
         p = self.procs.get(target)
@@ -243,7 +249,7 @@ client_tls_cert_file = {self.tmp}/tls.crt
         given, runs halfway through (the reload workload) and returns its wall-clock time.
         `env` adds to the environment (PGSSLMODE=require for workload t)."""
         run_env = dict(self.env, **(env or {}))
-        logdir = tempfile.mkdtemp(dir=self.tmp)
+        logdir = tempfile.mkdtemp(prefix=f"pgbench-{target}-", dir=self.tmp)
         cmd = ["nice", "-n", "5", f"{PGBIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", str(self.ports[target]),
                "-U", USER, "-j", "2", "-T", str(seconds), "-l", "--log-prefix", f"{logdir}/tx"] + wargs + [DB]
         pid = self.pid(target)
@@ -260,6 +266,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
                                      text=True)
             time.sleep(seconds / 2)
             event_at = during(target)
+            with open(f"{logdir}/event", "w") as f:
+                f.write(f"{event_at[0]:.6f} {event_at[1]:.6f}\n")
             out_, err_ = bench.communicate(timeout=seconds + 300)
             r = subprocess.CompletedProcess(cmd, bench.returncode, out_, err_)
             pid = None  # the process measured is gone: no CPU or syscall figure for this run
@@ -286,7 +294,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
         if r.returncode != 0 or ntx == 0 or nfailed:
             msg = aborted.group(0).strip() if aborted else (r.stderr.strip().splitlines() or ["?"])[-1]
             res.update(status="failed", error=msg[:200])
-            shutil.rmtree(logdir, ignore_errors=True)
+            if not self.args.keep:
+                shutil.rmtree(logdir, ignore_errors=True)
             return res
         m = re.search(r"^tps = ([\d.]+)", out, re.M)
         res["tps"] = float(m.group(1)) if m else None
@@ -315,11 +324,21 @@ client_tls_cert_file = {self.tmp}/tls.crt
             res["reload_max_gap_ms"] = max(during_gaps) / 1000.0 if during_gaps else None
             calm = [g for g, at in gaps if not t0 <= at <= t1]
             res["calm_max_gap_ms"] = max(calm) / 1000.0 if calm else None
-            near = sorted(int(l.split()[2]) for fn in os.listdir(logdir) if fn.startswith("tx")
-                          for l in open(f"{logdir}/{fn}")
-                          if len(l.split()) >= 6 and t0 <= int(l.split()[4]) * 1e6 + int(l.split()[5]) <= t1)
+            near, away = [], []
+            for fn in os.listdir(logdir):
+                if fn.startswith("tx"):
+                    for line in open(f"{logdir}/{fn}"):
+                        parts = line.split()
+                        if len(parts) >= 6 and parts[2].isdigit():
+                            at = int(parts[4]) * 1e6 + int(parts[5])
+                            (near if t0 <= at <= t1 else away).append(int(parts[2]))
             if near:
+                near.sort()
                 res["reload_p99_ms"] = near[min(len(near) - 1, int(len(near) * 0.99))] / 1000.0
+                res["reload_max_ms"] = near[-1] / 1000.0
+            if away:
+                away.sort()
+                res["calm_p99_ms"] = away[min(len(away) - 1, int(len(away) * 0.99))] / 1000.0
             res["reload_s"] = round(event_at[1] - event_at[0], 3)
         if lats:
             lats.sort()
@@ -329,7 +348,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
             res["cpu_s_per_1k_tx"] = (cpu1 - cpu0) / ntx * 1000.0
             res["syscalls_per_tx"] = syscalls / ntx if syscalls is not None else None
         res["status"] = "ok"
-        shutil.rmtree(logdir, ignore_errors=True)
+        if not self.args.keep:
+            shutil.rmtree(logdir, ignore_errors=True)
         return res
 
     def takeover(self, target):
@@ -358,7 +378,10 @@ client_tls_cert_file = {self.tmp}/tls.crt
         """n logged-in idle clients held by the idle_clients helper: (helper, ok, failed), or
         (None, 0, error text). Close the helper's stdin to let them go."""
         conninfo = f"host=127.0.0.1 port={self.ports[target]} user={USER} dbname={DB} password={PASSWORD}"
-        helper = subprocess.Popen([self.args.idle_helper, conninfo, str(n)], stdin=subprocess.PIPE,
+        # self.env carries PGSSLMODE=disable: without it libpq prefers TLS, which both poolers
+        # offer for workload t, and idle clients would measure TLS logins and memory (and
+        # could not move in a takeover).
+        helper = subprocess.Popen([self.args.idle_helper, conninfo, str(n)], env=self.env, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready = None
         deadline = time.time() + 900
@@ -502,6 +525,12 @@ client_tls_cert_file = {self.tmp}/tls.crt
         # c20 = pool size: PgBouncer's SUSPEND cannot finish while clients queue for a server.
         idle = 100 if a.quick else 1000
         w.append(("r", f"takeover (-R): -S c20 + {idle} idle", ["-S", "-M", "simple", "-c", "20"]))
+        # The same at a fixed rate that leaves the CPUs headroom: latency then shows what the
+        # takeover adds, not the run queue of a saturated machine. With -R, pgbench counts
+        # latency from each transaction's scheduled start, so a pause delays every
+        # transaction due during it (no coordinated omission).
+        w.append(("p", f"takeover (-R), paced {PACED_TPS} tps + {idle} idle",
+                  ["-S", "-M", "simple", "-c", "20", "-R", str(PACED_TPS)]))
         if a.workloads:
             keep = set(a.workloads.split(","))
             w = [x for x in w if x[0] in keep or x[0].rstrip("0123456789") in keep]
@@ -541,7 +570,11 @@ client_tls_cert_file = {self.tmp}/tls.crt
                         if t == "direct":
                             continue  # the throwaway PostgreSQL runs without TLS
                         res = self.pgbench(t, wargs, a.time, env={"PGSSLMODE": "require"})
-                    elif wid == "r":
+                    elif wid == "p" and t == "direct":
+                        # The baseline: the same paced load straight to PostgreSQL, with
+                        # nothing restarted, shows the latency this machine gives on its own.
+                        res = self.pgbench(t, wargs, a.time)
+                    elif wid in ("r", "p"):
                         if t == "direct":
                             continue  # nothing to restart
                         res = self.takeover_run(t, wargs, 100 if a.quick else 1000, a.time)
@@ -574,7 +607,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
         os.makedirs(out, exist_ok=True)
         fields = ["workload", "desc", "target", "rep", "status", "tps", "lat_mean_ms", "lat_p99_ms",
                   "cpu_s_per_1k_tx", "syscalls_per_tx", "rss_kib_per_idle_client", "login_cpu_ms",
-                  "mb_per_s", "reload_max_gap_ms", "reload_p99_ms", "calm_max_gap_ms", "reload_s", "transactions",
+                  "mb_per_s", "reload_max_gap_ms", "reload_p99_ms", "calm_max_gap_ms", "reload_max_ms", "calm_p99_ms",
+                  "reload_s", "transactions",
                   "idle_ok",
                   "idle_failed", "idle_connect_s", "error"]
         with open(f"{out}/results.csv", "w", newline="") as f:
@@ -617,7 +651,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
                 ok = [r for r in rs if r.get("status") == "ok"]
                 med = {k: median([r.get(k) for r in ok]) for k in
                        [m[0] for m in metrics] + ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s",
-                                                  "reload_max_gap_ms", "reload_p99_ms", "calm_max_gap_ms"]}
+                                                  "reload_max_gap_ms", "reload_p99_ms", "calm_max_gap_ms",
+                                                  "reload_max_ms", "calm_p99_ms"]}
                 extra = []
                 if med["rss_kib_per_idle_client"] is not None:
                     extra.append(f"rss/idle client {med['rss_kib_per_idle_client']:.2f} KiB")
@@ -628,7 +663,9 @@ client_tls_cert_file = {self.tmp}/tls.crt
                 if med["reload_max_gap_ms"] is not None:
                     extra.append(f"takeover: largest gap {med['reload_max_gap_ms']:.1f} ms "
                                  f"(away from it {med['calm_max_gap_ms'] or 0:.1f} ms), "
-                                 f"p99 within 1 s of it {med['reload_p99_ms'] or 0:.1f} ms")
+                                 f"p99 within 1 s of it {med['reload_p99_ms'] or 0:.1f} ms "
+                                 f"(away from it {med['calm_p99_ms'] or 0:.1f} ms), "
+                                 f"max within 1 s of it {med['reload_max_ms'] or 0:.1f} ms")
                 if len(ok) < len(rs):
                     extra.append(f"FAILED {len(rs) - len(ok)}/{len(rs)}: {[r for r in rs if r.get('status') != 'ok'][0].get('error', '')[:90]}")
                 status = "ok" if len(ok) == len(rs) else ("failed" if not ok else "partly failed")
@@ -671,7 +708,8 @@ client_tls_cert_file = {self.tmp}/tls.crt
         with open(f"{out}/table.txt", "w") as f:
             f.write(table + "\n")
         sfields = ["workload", "desc", "target", "status", "reps"] + [m[0] for m in metrics] + \
-                  ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s", "reload_max_gap_ms", "reload_p99_ms"]
+                  ["rss_kib_per_idle_client", "login_cpu_ms", "mb_per_s", "reload_max_gap_ms", "reload_p99_ms",
+                   "calm_max_gap_ms", "reload_max_ms", "calm_p99_ms"]
         with open(f"{out}/summary.csv", "w", newline="") as f:
             wr = csv.DictWriter(f, fieldnames=sfields, extrasaction="ignore")
             wr.writeheader()
@@ -715,6 +753,8 @@ def main():
     ap.add_argument("--pooler", required=True)
     ap.add_argument("--idle-helper", required=True)
     ap.add_argument("--no-perf", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temp dir: the processes' logs and pgbench's transaction logs")
     a = ap.parse_args()
     a.time = a.time or (3 if a.quick else 10)
     a.reps = a.reps or (1 if a.quick else 3)
