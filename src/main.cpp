@@ -166,9 +166,11 @@ int main(int argc, char** argv) {
     return fail(kExitConfig,
                 "cannot open logfile " + config.settings.logfile + ": " + strerror(errno));
   }
+  log.configure_syslog(config.settings.syslog, config.settings.syslog_ident,
+                       config.settings.syslog_facility);
   if (daemon) {
-    if (config.settings.logfile.empty()) {
-      return fail(kExitConfig, "--daemon needs a logfile (stderr goes away)");
+    if (config.settings.logfile.empty() && !config.settings.syslog) {
+      return fail(kExitConfig, "--daemon needs a logfile or syslog = 1 (stderr goes away)");
     }
     std::string error;
     if (!daemonize(&error)) return fail(1, error);

@@ -55,6 +55,11 @@ struct Spec {
 constexpr std::array<std::string_view, 6> kSslModes = {"disable", "allow",     "prefer",
                                                        "require", "verify-ca", "verify-full"};
 
+// The facilities PgBouncer's syslog_facility names (core/syslog_sink.cpp maps them).
+constexpr std::array<std::string_view, 12> kSyslogFacilities = {
+    "auth",   "authpriv", "daemon", "user",   "local0", "local1",
+    "local2", "local3",   "local4", "local5", "local6", "local7"};
+
 // Alphabetical, because SHOW CONFIG lists keys in this order.
 const std::vector<Spec>& specs() {
   using S = Settings;
@@ -133,11 +138,10 @@ const std::vector<Spec>& specs() {
       {"stats_period", IntField{&S::stats_period, 1}, "60"},
       {"stats_users", ListField{&S::stats_users}, ""},
       {"suspend_timeout", SecondsField{&S::suspend_timeout}, "10"},
-      {"syslog", BoolField{&S::syslog}, "0", Reload::Yes, Support::NotYet},
-      {"syslog_facility", StringField{&S::syslog_facility, {}}, "daemon", Reload::Yes,
-       Support::NotYet},
-      {"syslog_ident", StringField{&S::syslog_ident, {}}, "pgbouncer", Reload::Yes,
-       Support::NotYet},
+      {"syslog", BoolField{&S::syslog}, "0", Reload::Yes},
+      {"syslog_facility", StringField{&S::syslog_facility, kSyslogFacilities}, "daemon",
+       Reload::Yes},
+      {"syslog_ident", StringField{&S::syslog_ident, {}}, "pgbouncer", Reload::Yes},
       {"takeover_timeout", SecondsField{&S::takeover_timeout}, "30"},
       {"tcp_defer_accept", IntField{&S::tcp_defer_accept}, "45", Reload::Yes},
       {"tcp_keepalive", BoolField{&S::tcp_keepalive}, "1"},

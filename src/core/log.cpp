@@ -78,6 +78,16 @@ void Logger::use_journal_if_connected() {
   journal_ = st.st_dev == dev && st.st_ino == ino;
 }
 
+void Logger::configure_syslog(bool enabled, const std::string& ident, const std::string& facility) {
+  if (!enabled) {
+    syslog_.reset();
+    return;
+  }
+  const int code = syslog_facility_code(facility).value_or(syslog_facility_code("daemon").value());
+  if (syslog_ && syslog_->ident() == ident && syslog_->facility() == code) return;
+  syslog_ = std::make_unique<SyslogSink>(ident, code, default_syslog_socket_path());
+}
+
 void Logger::write(LogLevel level, const char* file, int line, const LogContext* ctx,
                    const char* fmt, ...) {
   if (!enabled(level)) return;
@@ -91,6 +101,7 @@ void Logger::write(LogLevel level, const char* file, int line, const LogContext*
 
 void Logger::emit(LogLevel level, const char* file, int line, const LogContext* ctx,
                   const char* message) {
+  if (syslog_) syslog_->send(syslog_priority(level), message);
   if (using_journal()) {
     // Journal entries carry their own timestamp and pid: the message is just the text.
     std::vector<std::string> fields;

@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "core/syslog_sink.h"
 
 namespace pooler {
 
@@ -36,6 +39,11 @@ class Logger {
   // Uses sd_journal_send when $JOURNAL_STREAM names our stderr (systemd.exec(5)).
   void use_journal_if_connected();
   bool using_journal() const { return journal_ && file_ == nullptr; }
+  // syslog, syslog_ident, syslog_facility: lines go to the local syslog daemon too, as
+  // PgBouncer sends them. An unknown facility name falls back to daemon (the config parser
+  // refuses one before it gets here).
+  void configure_syslog(bool enabled, const std::string& ident, const std::string& facility);
+  const SyslogSink* syslog_sink() const { return syslog_.get(); }
 
   bool enabled(LogLevel level) const {
     return static_cast<int>(level) <= static_cast<int>(LogLevel::kLog) + verbosity_;
@@ -49,6 +57,7 @@ class Logger {
   bool quiet_ = false;
   bool journal_ = false;
   FILE* file_ = nullptr;  // nullptr = stderr
+  std::unique_ptr<SyslogSink> syslog_;
 };
 
 const char* log_level_name(LogLevel level);

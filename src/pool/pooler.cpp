@@ -135,6 +135,8 @@ void Pooler::apply_listener_settings() {
 
 void Pooler::apply_config() {
   log_.set_verbosity(std::max(log_.verbosity(), config_.settings.verbose));
+  log_.configure_syslog(config_.settings.syslog, config_.settings.syslog_ident,
+                        config_.settings.syslog_facility);
   // auth_file secrets and [users] overrides onto the users we know.
   for (auto& [name, user] : users_) {
     const std::string* secret = userlist_.find(name);

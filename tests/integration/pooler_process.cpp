@@ -39,6 +39,7 @@ PoolerProcess::PoolerProcess(const PgCluster& pg, PoolerOptions options)
   rewrite_config(options_);
   SpawnOptions spawn_options;
   spawn_options.output_path = dir_ + "/pooler.log";
+  spawn_options.env = options_.env;
   pid_ = spawn({binary(), "-v", ini_path()}, spawn_options);
   int status = 0;
   bool up = poll_until(

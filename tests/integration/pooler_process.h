@@ -26,6 +26,7 @@ struct PoolerOptions {
   std::vector<std::string> extra_pooler_lines;    // raw lines for the [pgbouncer] section
   std::vector<std::string> extra_database_lines;  // raw lines for [databases]
   std::vector<std::string> extra_userlist_lines;  // raw lines appended to userlist.txt
+  std::vector<std::string> env;                   // extra KEY=VALUE for the process
 };
 
 // The password of each user in userlist.txt: alice-pw, bob-pw, carol-pw, admin-pw.

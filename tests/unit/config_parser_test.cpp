@@ -286,8 +286,8 @@ TEST_F(ConfigParser, TlsSettingsAreSupportedAndDrawNoWarning) {
 }
 
 TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
-  // dns_zone_check_period, sbuf_loopcnt and syslog do nothing in pooler (sbuf_loopcnt is at
-  // its default here, syslog is not); the tcp_* settings do.
+  // dns_zone_check_period and track_extra_parameters do nothing in pooler, nor does
+  // sbuf_loopcnt, which is at its default here; the tcp_* and syslog settings do.
   LoadResult r = parse(
       "[pooler]\n"
       "sbuf_loopcnt = 5\n"
@@ -295,15 +295,33 @@ TEST_F(ConfigParser, APgBouncerSettingWithoutEffectWarnsOnlyWhenChanged) {
       "tcp_keepidle = 7\n"
       "tcp_defer_accept = 10\n"
       "syslog = 1\n"
-      "tcp_keepalive = 0\n");
+      "tcp_keepalive = 0\n"
+      "track_extra_parameters = IntervalStyle, search_path\n");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.warnings.size(), 2u);
   EXPECT_EQ(r.warnings[0].key, "dns_zone_check_period");
   EXPECT_EQ(r.warnings[0].where.line, 3);
   EXPECT_NE(r.warnings[0].message.find("has no effect"), std::string::npos);
-  EXPECT_EQ(r.warnings[1].key, "syslog");
+  EXPECT_EQ(r.warnings[1].key, "track_extra_parameters");
+  EXPECT_EQ(r.warnings[1].where.line, 8);
+  EXPECT_TRUE(r.config->settings.syslog);
   EXPECT_EQ(r.config->settings.tcp_keepidle, 7);
   EXPECT_EQ(r.config->settings.tcp_defer_accept, 10);
+}
+
+TEST_F(ConfigParser, SyslogFacilityIsOneOfPgBouncersNames) {
+  LoadResult ok = parse("[pooler]\nsyslog = 1\nsyslog_facility = LOCAL3\nsyslog_ident = pgb\n");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.config->settings.syslog_facility, "local3");
+  EXPECT_EQ(ok.config->settings.syslog_ident, "pgb");
+  EXPECT_TRUE(ok.warnings.empty());
+
+  LoadResult bad = parse("[pooler]\nsyslog = 1\nsyslog_facility = kern\n");
+  ASSERT_FALSE(bad.ok());
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].where.line, 3);
+  EXPECT_EQ(bad.errors[0].key, "syslog_facility");
+  EXPECT_NE(bad.errors[0].message.find("local7"), std::string::npos) << bad.errors[0].message;
 }
 
 TEST_F(ConfigParser, NoListenerAtAllIsWarned) {
