@@ -5,8 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
+
+#include "core/text_file.h"
 
 namespace pooler::auth {
 
@@ -319,23 +320,18 @@ const HbaRule* HbaFile::match(const HbaRequest& r) const {
   return nullptr;
 }
 
-namespace {
-Result<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-}  // namespace
-
 Result<HbaFile> load_hba(const std::string& path) {
-  auto text = read_whole_file(path);
+  auto read = [](const std::string& file) -> Result<std::string> {
+    Result<std::string> text = read_text_file(file);
+    if (!text) return make_error("cannot read " + file + ": " + text.error().message);
+    return text;
+  };
+  auto text = read(path);
   if (!text) return make_error("auth_hba_file: " + text.error().message);
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
-  return parse_hba(text.value(), path, [&dir](const std::string& name) {
-    return read_whole_file(!name.empty() && name[0] == '/' ? name : dir + name);
+  return parse_hba(text.value(), path, [&dir, &read](const std::string& name) {
+    return read(!name.empty() && name[0] == '/' ? name : dir + name);
   });
 }
 

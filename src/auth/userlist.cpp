@@ -1,9 +1,6 @@
 #include "auth/userlist.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include "core/text_file.h"
 
 namespace pooler::auth {
 
@@ -72,12 +69,9 @@ Result<Userlist> parse_userlist(std::string_view text, const std::string& filena
 }
 
 Result<Userlist> load_userlist(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path + ": cannot open auth file: " + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return make_error(path + ": cannot read auth file: " + std::strerror(errno));
-  return parse_userlist(buf.str(), path);
+  Result<std::string> text = read_text_file(path);
+  if (!text) return make_error(path + ": cannot read auth file: " + text.error().message);
+  return parse_userlist(text.value(), path);
 }
 
 SecretKind secret_kind(std::string_view secret) {

@@ -10,6 +10,7 @@
 
 #include "config/setting_table.h"
 #include "config/settings.h"
+#include "core/result.h"
 
 namespace pooler::config {
 
@@ -64,7 +65,7 @@ struct LoadResult {
 };
 
 // Returns a file's contents, or nullopt if it cannot be read.
-using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 // Largest %include nesting accepted; deeper is reported as an error.
 inline constexpr int kMaxIncludeDepth = 10;

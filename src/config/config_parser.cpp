@@ -112,12 +112,14 @@ class Parser {
             "includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " levels");
       return;
     }
-    std::optional<std::string> contents = read_file_ ? read_file_(path) : std::nullopt;
+    Result<std::string> contents =
+        read_file_ ? read_file_(path) : Result<std::string>(Error{"no file reader"});
     if (!contents) {
-      error(where, "%include", "could not read include file " + quote_text(path));
+      error(where, "%include",
+            "could not read include file " + quote_text(path) + ": " + contents.error().message);
       return;
     }
-    parse_file(*contents, path);
+    parse_file(contents.value(), path);
   }
 
   void parse_section(std::string_view line, const Location& where) {

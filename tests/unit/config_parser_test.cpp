@@ -11,9 +11,9 @@ namespace {
 class ConfigParser : public ::testing::Test {
  protected:
   LoadResult parse(std::string_view text, const std::string& name = "pooler.ini") {
-    return parse_config(text, name, [this](const std::string& path) -> std::optional<std::string> {
+    return parse_config(text, name, [this](const std::string& path) -> Result<std::string> {
       auto it = files_.find(path);
-      if (it == files_.end()) return std::nullopt;
+      if (it == files_.end()) return Error{"No such file or directory"};
       return it->second;
     });
   }
@@ -472,6 +472,7 @@ TEST_F(ConfigParser, MissingIncludeNamesIncludingFileAndLine) {
   EXPECT_EQ(d.where.file, "pooler.ini");
   EXPECT_EQ(d.where.line, 2);
   EXPECT_NE(d.message.find("nope.ini"), std::string::npos);
+  EXPECT_NE(d.message.find("No such file or directory"), std::string::npos) << d.message;
 }
 
 TEST_F(ConfigParser, IncludeRecursionIsAnError) {
