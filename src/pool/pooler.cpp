@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -88,7 +89,11 @@ void Pooler::install(ConfigFiles files) {
   server_tls_ = std::move(files.server_tls);
 }
 
-void Pooler::apply_new_settings() {
+void Pooler::apply_new_settings(const std::string& old_logfile) {
+  if (config_.settings.logfile != old_logfile && !log_.open_logfile(config_.settings.logfile)) {
+    POOLER_LOG(log_, LogLevel::kWarning, "could not open logfile %s: %s; logging goes on as before",
+               config_.settings.logfile.c_str(), strerror(errno));
+  }
   apply_config();
   apply_listener_settings();
   for (auto& [key, pool] : pools_) pool->launch_servers_if_needed();
@@ -303,14 +308,10 @@ Result<void> Pooler::reload_config() {
                files.error().message.c_str());
     return files.error();
   }
-  const bool new_logfile = next.settings.logfile != config_.settings.logfile;
+  const std::string old_logfile = config_.settings.logfile;
   config_ = std::move(next);
   install(std::move(files.value()));
-  if (new_logfile && !log_.open_logfile(config_.settings.logfile)) {
-    POOLER_LOG(log_, LogLevel::kWarning, "could not open logfile %s",
-               config_.settings.logfile.c_str());
-  }
-  apply_new_settings();
+  apply_new_settings(old_logfile);
   LogContext ctx{"reload", {}, {}, {}, nullptr};
   POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "configuration reloaded from %s",
                    config_.path.c_str());
@@ -329,9 +330,10 @@ Result<void> Pooler::set_setting(const std::string& key, const std::string& valu
   // Every file again, not only the one `key` may name: the new settings hold as a whole.
   auto files = ConfigFiles::load(next);
   if (!files) return files.error();
+  const std::string old_logfile = config_.settings.logfile;
   config_.settings = std::move(next);
   install(std::move(files.value()));
-  apply_new_settings();
+  apply_new_settings(old_logfile);
   // Like PgBouncer: in effect until the next RELOAD, which reads the file again.
   LogContext ctx{"set", {}, {}, {}, nullptr};
   POOLER_LOG_EVENT(log_, LogLevel::kLog, ctx, "SET %s = '%s'", key.c_str(), value.c_str());

@@ -217,8 +217,9 @@ class Pooler {
   // The files of the settings now in force. Connections already on TLS keep the context
   // they shook hands with (they hold a reference).
   void install(ConfigFiles files);
-  // After a RELOAD or SET: the new settings onto users, databases, listeners and pools.
-  void apply_new_settings();
+  // After a RELOAD or SET: the new settings onto the log (a changed logfile is opened),
+  // users, databases, listeners and pools.
+  void apply_new_settings(const std::string& old_logfile);
   void apply_listener_settings();  // tcp_defer_accept on the TCP listeners
   // What has TLS cannot move to another process: each such client (and each session-mode
   // client whose server has TLS) ends with 57P01 when idle; idle TLS servers are closed.

@@ -68,6 +68,26 @@ TEST_F(AdminCommands, SetChangesASettingUntilTheNextReload) {
   EXPECT_EQ("5", config_value("default_pool_size"));
 }
 
+TEST_F(AdminCommands, SetLogfileMovesTheLogAndRefusesNothingSilently) {
+  start_pooler();
+  PqClient a = admin();
+  const std::string moved = pooler().dir() + "/moved.log";
+  a.exec("SET logfile = '" + moved + "'");
+  {
+    PqClient c = connect("bob");
+    EXPECT_EQ("1", c.value("SELECT 1"));
+  }
+  ASSERT_TRUE(poll_until([&] { return read_file(moved).find("app/bob@") != std::string::npos; }))
+      << read_file(moved);
+  // A logfile that cannot be opened: the setting is taken, a warning says so, and the log
+  // goes on where it was.
+  a.exec("SET logfile = '/nonexistent-dir/pooler.log'");
+  EXPECT_TRUE(poll_until([&] {
+    return read_file(moved).find("could not open logfile /nonexistent-dir/pooler.log") !=
+           std::string::npos;
+  })) << read_file(moved);
+}
+
 TEST_F(AdminCommands, StatsUsersMayShowButNotControl) {
   PoolerOptions options;
   options.extra_pooler_lines = {"stats_users = carol"};
