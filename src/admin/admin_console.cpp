@@ -443,6 +443,10 @@ void AdminConsole::show(ClientConnection& client, const AdminCommand& cmd, std::
     row("fd_store_refused", std::to_string(store ? store->refused() : 0));
     row("restored_at_start", std::to_string(pooler_.restored_at_start()));
     row("dropped_at_start", std::to_string(pooler_.dropped_at_start()));
+    // Lines the syslog daemon did not take (syslog = 1), since syslog was last configured.
+    const SyslogSink* sink = pooler_.log().syslog_sink();
+    row("syslog", sink ? "on" : "off");
+    row("syslog_dropped", std::to_string(sink ? sink->dropped() : 0));
     row("status", pooler_.status_line());
     rs.finish();
     return;

@@ -84,11 +84,12 @@ void SyslogSink::send(int severity, std::string_view message) {
   const std::string datagram = format_syslog_datagram(facility_, severity, local, ident_,
                                                       static_cast<int>(getpid()), message);
   if (send_now(datagram)) return;
-  // The daemon restarted (ECONNREFUSED, ENOTCONN): a fresh socket, once. A full socket
-  // (EAGAIN) drops the line rather than stall the loop.
-  const bool retry = errno != EAGAIN && errno != EWOULDBLOCK && socket_.valid();
-  socket_.reset();
-  if (retry && send_now(datagram)) return;
+  // A full socket (EAGAIN) drops the line rather than stall the loop. A daemon that
+  // restarted (ECONNREFUSED, ENOTCONN) gets a fresh socket, once.
+  if (errno != EAGAIN && errno != EWOULDBLOCK && socket_.valid()) {
+    socket_.reset();
+    if (send_now(datagram)) return;
+  }
   ++dropped_;
 }
 

@@ -30,7 +30,7 @@ class Syslog : public PoolerTest {
   }
   void TearDown() override {
     PoolerTest::TearDown();
-    close(fd_);
+    if (fd_ >= 0) close(fd_);
     remove_temp_dir(dir_);
   }
 
@@ -86,6 +86,21 @@ TEST_F(Syslog, LinesArriveWithIdentFacilityAndPriority) {
 
   // Syslog comes besides the usual log, not instead of it.
   EXPECT_NE(pooler().log().find("login attempt"), std::string::npos);
+
+  // The daemon goes away: pooler goes on serving, and SHOW STATE counts the lost lines.
+  close(fd_);
+  fd_ = -1;
+  unlink(path_.c_str());
+  PqClient later = connect("bob");
+  EXPECT_EQ(later.value("select 1"), "1");
+  PqClient console = admin();
+  auto state = [&](const std::string& key) {
+    Rows rows = console.exec("SHOW STATE");
+    return rows.at(rows.only("key", key), "value");
+  };
+  EXPECT_EQ(state("syslog"), "on");
+  EXPECT_TRUE(poll_until([&] { return std::stol(state("syslog_dropped")) >= 1; }))
+      << state("syslog_dropped");
 }
 
 TEST_F(Syslog, ReloadTurnsItOffAndOnAndChangesTheIdent) {
