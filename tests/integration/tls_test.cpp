@@ -28,6 +28,22 @@ class ClientTls : public PoolerTest {
     EXPECT_TRUE(client.ok()) << client.connect_error();
     return client;
   }
+
+  // The client certificate (CommonName alice) logs alice in without her password (a wrong
+  // one is given); `other` presenting the same certificate is refused with 28000. Returns
+  // that refused login.
+  PqClient expect_certificate_admits_only_alice(const std::string& other) {
+    const std::string cert = " sslcert=" + certs().client_cert + " sslkey=" + certs().client_key;
+    PqClient alice =
+        PqClient::connect(pooler().conninfo("alice") + " sslmode=require password=wrong" + cert);
+    EXPECT_TRUE(alice.ok()) << alice.connect_error();
+    if (alice.ok()) {
+      EXPECT_EQ("alice", alice.value("SELECT current_user"));
+    }
+    PqClient refused = PqClient::connect(pooler().conninfo(other) + " sslmode=require" + cert);
+    EXPECT_EQ("28000", refused.connect_sqlstate()) << refused.connect_error();
+    return refused;
+  }
 };
 
 TEST_F(ClientTls, RequireServesTlsClientsAndShowsTheirProtocol) {
@@ -112,33 +128,21 @@ TEST_F(ClientTls, HbaCertRuleLogsInTheUserTheCertificateNames) {
   options.extra_pooler_lines = certs().pooler_lines("verify-ca");
   options.extra_pooler_lines.push_back("auth_hba_file = " + dir + "/hba.conf");
   start_pooler(options);
-  const std::string cert = " sslcert=" + certs().client_cert + " sslkey=" + certs().client_key;
-  PqClient alice =
-      PqClient::connect(pooler().conninfo("alice") + " sslmode=require password=wrong" + cert);
-  ASSERT_TRUE(alice.ok()) << alice.connect_error();
-  EXPECT_EQ("alice", alice.value("SELECT current_user"));
-  PqClient carol = PqClient::connect(pooler().conninfo("carol") + " sslmode=require" + cert);
-  EXPECT_EQ("28000", carol.connect_sqlstate()) << carol.connect_error();
+  PqClient carol = expect_certificate_admits_only_alice("carol");
   EXPECT_NE(std::string::npos,
             carol.connect_error().find("certificate authentication failed for user \"carol\""))
       << carol.connect_error();
   remove_temp_dir(dir);
 }
 
-// auth_type = cert: every login is the certificate's CommonName, no password asked; a
-// TLS client without a certificate cannot log in.
+// auth_type = cert: a login is accepted only for the certificate's CommonName, with no
+// password asked; another user name with the same certificate is refused.
 TEST_F(ClientTls, AuthTypeCertLogsInTheUserTheCertificateNames) {
   PoolerOptions options;
   options.auth_type = "cert";
   options.extra_pooler_lines = certs().pooler_lines("verify-ca");
   start_pooler(options);
-  const std::string cert = " sslcert=" + certs().client_cert + " sslkey=" + certs().client_key;
-  PqClient alice =
-      PqClient::connect(pooler().conninfo("alice") + " sslmode=require password=wrong" + cert);
-  ASSERT_TRUE(alice.ok()) << alice.connect_error();
-  EXPECT_EQ("alice", alice.value("SELECT current_user"));
-  PqClient bob = PqClient::connect(pooler().conninfo("bob") + " sslmode=require" + cert);
-  EXPECT_EQ("28000", bob.connect_sqlstate()) << bob.connect_error();
+  expect_certificate_admits_only_alice("bob");
 }
 
 TEST_F(ClientTls, AReloadThatCannotLoadItsCertificateKeepsTheWorkingOne) {
