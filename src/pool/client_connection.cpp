@@ -41,9 +41,10 @@ bool is_admin_db(const std::string& db) {
 }
 }  // namespace
 
-ClientConnection::ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket)
+ClientConnection::ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket,
+                                   PeerAddress address)
     : Connection(pooler, std::move(socket)), from_unix_socket_(from_unix_socket) {
-  address_ = peer_address_of(fd());
+  address_ = std::move(address);
   last_activity_ = connect_time_;
   start_reading();
 }
@@ -571,9 +572,8 @@ void ClientConnection::handle_auth_message(char type, std::string_view body) {
       login_->scram_client_key = *login_->scram->client_key();
       login_->scram_server_key = login_->scram->server_key();
     }
-    std::string out;
-    protocol::append_auth_sasl_final(out, r.value());
-    send_local(out);
+    // SASLFinal travels with AuthenticationOk and the welcome: one send, one wake-up.
+    protocol::append_auth_sasl_final(login_->reply, r.value());
     login_->scram.reset();
     auth_succeeded();
     return;
@@ -630,9 +630,14 @@ void ClientConnection::refuse_login(const char* sqlstate, const std::string& mes
 
 void ClientConnection::auth_succeeded() {
   const std::unique_ptr<LoginState> login = std::move(login_);
+  // On every path but the immediate welcome, what the login owes goes out first.
+  auto send_owed_reply = [&] {
+    if (!login->reply.empty()) send_local(login->reply);
+  };
   pooler_.login_done(this);
   const config::Settings& s = pooler_.settings();
   if (is_admin_) {
+    send_owed_reply();
     if (takeover_peer_ || listed(s.admin_users, user_name_)) {
       stats_only_ = false;
     } else if (listed(s.stats_users, user_name_)) {
@@ -648,6 +653,7 @@ void ClientConnection::auth_succeeded() {
   }
   Database* db = pooler_.find_database(db_name_);
   if (!db) {
+    send_owed_reply();
     fatal(sqlstate::kInvalidCatalogName, "no such database: " + db_name_);
     return;
   }
@@ -671,15 +677,16 @@ void ClientConnection::auth_succeeded() {
   cancel_key_ = pooler_.cancel_keys().issue(this);
   has_cancel_key_ = true;
   if (pool_->has_welcome()) {
-    send_welcome();
+    send_welcome(login->reply);
   } else {
+    send_owed_reply();
     pool_->wait_for_welcome(this);
   }
 }
 
-void ClientConnection::send_welcome() {
+void ClientConnection::send_welcome(std::string_view prefix) {
   params_.fill_missing_from(pool_->server_defaults());
-  std::string out;
+  std::string out(prefix);
   protocol::append_auth_ok(out);
   for (const auto& [name, value] : pool_->welcome_params()) {
     auto tracked = tracked_param_by_name(name);

@@ -42,7 +42,7 @@ class ClientConnection final : public Connection {
     kClosing,
   };
 
-  ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket);
+  ClientConnection(Pooler& pooler, Socket socket, bool from_unix_socket, PeerAddress address);
   ~ClientConnection() override;
 
   State state() const { return state_; }
@@ -86,7 +86,8 @@ class ClientConnection final : public Connection {
   // Transaction done (transaction/statement mode): server went back to the pool.
   void on_server_released();
   // Send AuthenticationOk, ParameterStatus..., BackendKeyData, ReadyForQuery.
-  void send_welcome();
+  // `prefix`: bytes the login still owes the client, sent in the same write.
+  void send_welcome(std::string_view prefix = {});
   // Send a FATAL ErrorResponse and close this client only.
   void fatal(const char* sqlstate, std::string_view message);
   void send_error(const char* sqlstate, std::string_view message);  // ERROR, keep open
@@ -166,6 +167,8 @@ class ClientConnection final : public Connection {
     ServerConnection* auth_query_server = nullptr;    // running our lookup
     // Learned from the client's SCRAM proof: lets servers log in as this user.
     std::optional<std::array<uint8_t, 32>> scram_client_key, scram_server_key;
+    // Owed to the client ahead of what comes next (SASLFinal): sent with the welcome.
+    std::string reply;
   };
   std::unique_ptr<LoginState> login_;
   bool takeover_peer_ = false;

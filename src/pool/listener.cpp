@@ -47,7 +47,11 @@ void Listener::accept_cb(evutil_socket_t, short, void* arg) {
 void Listener::accept_ready() {
   // A bounded batch keeps one busy listener from starving established connections.
   for (int i = 0; i < 64 && enabled_; ++i) {
-    int fd = ::accept4(socket_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    // accept4 reports the peer's address: no getpeername() per login.
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    int fd = ::accept4(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       if (errno == ECONNABORTED) continue;
@@ -56,7 +60,8 @@ void Listener::accept_ready() {
       return;
     }
     if (!is_unix_) apply_tcp_settings(fd, pooler_.settings());
-    pooler_.accept_client(Socket(fd), is_unix_);
+    pooler_.accept_client(Socket(fd), is_unix_,
+                          address_from_sockaddr(reinterpret_cast<sockaddr*>(&peer), peer_len));
   }
 }
 

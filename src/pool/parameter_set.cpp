@@ -77,6 +77,8 @@ std::string quote_literal(std::string_view value) {
 }
 
 std::string ParameterSet::sync_query(const ParameterSet& wanted, const ParameterSet& actual) {
+  // The common case on every server link: nothing differs. One compare instead of six lookups.
+  if (wanted.known_ == actual.known_ && wanted.packed_ == actual.packed_) return {};
   std::string sql;
   for (size_t i = 0; i < kTrackedParamCount; ++i) {
     auto p = static_cast<TrackedParam>(i);

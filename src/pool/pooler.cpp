@@ -414,9 +414,9 @@ Pool& Pooler::pool_with(Database& db, const std::string& server_user_name,
   return ref;
 }
 
-void Pooler::accept_client(Socket socket, bool from_unix) {
+void Pooler::accept_client(Socket socket, bool from_unix, PeerAddress address) {
   if (shutdown_ != Shutdown::kNone) return;  // Socket closes it
-  auto* client = new ClientConnection(*this, std::move(socket), from_unix);
+  auto* client = new ClientConnection(*this, std::move(socket), from_unix, std::move(address));
   clients_.push_back(client);
   logging_in_.push_back(client);
 }
@@ -1107,7 +1107,9 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
       continue;
     }
     Pool& pool = pool_for(*db, r.user);
-    auto* client = new ClientConnection(*this, std::move(sockets[i]), r.addr == "unix");
+    PeerAddress address = peer_address_of(sockets[i].fd());
+    auto* client =
+        new ClientConnection(*this, std::move(sockets[i]), r.addr == "unix", std::move(address));
     clients_.push_back(client);
     client->adopt(r, pool);
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {

@@ -174,7 +174,7 @@ class Pooler {
   const std::string& scram_salt_seed() const { return scram_salt_seed_; }
 
   // Connections.
-  void accept_client(Socket socket, bool from_unix);
+  void accept_client(Socket socket, bool from_unix, PeerAddress address);
   // Authenticated: no longer subject to client_login_timeout.
   void login_done(ClientConnection* client) { logging_in_.remove(client); }
   size_t logging_in_count() const { return logging_in_.size(); }
