@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 
 #include "admin/result_set.h"
@@ -85,6 +86,14 @@ void AdminConsole::forget_client(ClientConnection* client) {
 }
 
 void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) {
+  // The silence that counts for a takeover peer starts after our answer (SHOW FDS can take
+  // a while to send), not when its command came.
+  pooler_.heard_from_takeover_peer(client);
+  run_command(client, sql);
+  pooler_.heard_from_takeover_peer(client);
+}
+
+void AdminConsole::run_command(ClientConnection& client, std::string_view sql) {
   auto parsed = parse_admin_command(sql);
   if (!parsed) {
     reply_error(client, parsed.error().message, sqlstate::kSyntaxError);
@@ -312,6 +321,7 @@ void AdminConsole::check_waiting() {
     }
     w.client->set_admin_waiting(false);
     reply_ok(*w.client, w.verb);
+    pooler_.heard_from_takeover_peer(*w.client);
     w.client->process_input();
   }
   checking_ = false;
@@ -392,8 +402,12 @@ void AdminConsole::show_fds_state(ClientConnection& client) {
                      {"name", T::kText},
                      {"version", T::kInt4},
                      {"payload", T::kText}});
+  // Test hook: offer a future format, which the new process must refuse.
+  const char* future_version = getenv("POOLER_TEST_STATE_VERSION");
   for (const auto& st : pooler_.takeover_extra_state()) {
-    for (auto& value : takeover::row_from_extra_state(st)) rs.add(value ? *value : std::string());
+    auto row = takeover::row_from_extra_state(st);
+    if (future_version) row.at(takeover::kFdsStateVersionColumn) = future_version;
+    for (auto& value : row) rs.add(value ? *value : std::string());
     rs.end_row();
   }
   rs.finish();

@@ -26,6 +26,7 @@ class AdminConsole {
   void forget_client(pool::ClientConnection* client);
 
  private:
+  void run_command(pool::ClientConnection& client, std::string_view sql);
   struct Waiter {
     pool::ClientConnection* client;
     std::string verb;

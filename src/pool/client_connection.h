@@ -111,6 +111,7 @@ class ClientConnection final : public Connection {
   friend class Pooler;
   friend class admin::AdminConsole;
   void set_admin_waiting(bool waiting) { admin_waiting_ = waiting; }
+  bool admin_waiting() const { return admin_waiting_; }
   void handle_startup();
   bool handle_startup_packet(const protocol::StartupPacket& packet);
   void begin_auth();

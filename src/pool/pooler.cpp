@@ -636,6 +636,7 @@ void Pooler::maintenance() {
     end_stats_period(now);
   }
   admin_->check_waiting();
+  check_takeover_peer(now);
   check_restart_ready();
   update_status();
   if ((shutdown_ == Shutdown::kGraceful || restarting_) && notifier_) {
@@ -756,6 +757,11 @@ void Pooler::pause_all(bool pause) {
 void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   suspended_ = suspend;
   suspender_ = suspend ? by : nullptr;
+  if (suspend) {
+    takeover_peer_heard_ = Clock::now();
+  } else {
+    released_any_ = false;
+  }
   if (!suspend && rolling_) {
     // The new process is gone before adopting them: what was frozen is ours again.
     rolling_ = false;
@@ -1262,7 +1268,29 @@ std::vector<takeover::ConnectionRecord> Pooler::hand_over_movable() {
   return out;
 }
 
+void Pooler::heard_from_takeover_peer(const ClientConnection& client) {
+  if (client.is_takeover_peer()) takeover_peer_heard_ = Clock::now();
+}
+
+void Pooler::check_takeover_peer(Clock::time_point now) {
+  // Only while the peer owes us its next command: SUSPEND itself may legitimately take up
+  // to suspend_timeout, and after RELEASE FDS it serves what it took.
+  if (!suspended_ || suspender_ == nullptr || !suspender_->is_takeover_peer() || released_any_ ||
+      suspender_->admin_waiting() || exiting_for_takeover_) {
+    return;
+  }
+  const auto limit = std::chrono::duration_cast<Clock::duration>(config_.settings.suspend_timeout);
+  if (limit.count() <= 0 || now - takeover_peer_heard_ < limit) return;
+  const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - takeover_peer_heard_);
+  POOLER_LOG(log_, LogLevel::kWarning,
+             "takeover: the new process has sent nothing for %lld s (suspend_timeout) and has "
+             "taken nothing yet: giving up on it",
+             static_cast<long long>(silent.count()));
+  close_client(suspender_, "takeover peer went silent");
+}
+
 size_t Pooler::release_handed() {
+  released_any_ = true;
   clients_.for_each_safe([&](ClientConnection* c) {
     if (c->handed_over_) let_go(c);
   });

@@ -135,6 +135,9 @@ class Pooler {
   // The peer adopted the frozen connections: close our copies without a word on the wire.
   // Returns how many connections are still served here.
   size_t release_handed();
+  // Drops a takeover peer that has said nothing for suspend_timeout while everything could
+  // still be resumed: a hung or stopped new process must not keep us suspended.
+  void check_takeover_peer(Clock::time_point now);
   // SHUTDOWN after a rolling hand-over: what is still busy (takeover_timeout ran out) gets
   // 57P01, then we leave.
   void end_rolling_handover();
@@ -150,6 +153,8 @@ class Pooler {
   // in a rolling hand-over), and the stats per database not yet sent.
   std::vector<takeover::ExtraState> takeover_extra_state();
   bool suspended() const { return suspended_; }
+  // The takeover peer sent a command or got our answer: it is alive and it is its turn.
+  void heard_from_takeover_peer(const ClientConnection& client);
 
   // Lookups for clients logging in.
   Database* find_database(const std::string& name);  // creates from "*" if needed
@@ -270,6 +275,10 @@ class Pooler {
   bool paused_ = false;
   bool suspended_ = false;
   ClientConnection* suspender_ = nullptr;
+  // A takeover peer that goes silent before it has taken anything is dropped after
+  // suspend_timeout, and we resume (check_takeover_peer).
+  Clock::time_point takeover_peer_heard_{};
+  bool released_any_ = false;  // RELEASE FDS came: the peer owns connections, no way back
   bool exiting_for_takeover_ = false;
   bool rolling_ = false;           // SUSPEND ROLLING from a pooler peer
   bool listeners_handed_ = false;  // rolling: the listeners went with the first batch

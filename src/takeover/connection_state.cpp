@@ -100,7 +100,7 @@ Result<ExtraState> extra_state_from_row(const std::vector<std::optional<std::str
   }
   auto text = [&](size_t i) { return row[i] ? *row[i] : std::string(); };
   ExtraState st;
-  const std::string version = text(3);
+  const std::string version = text(kFdsStateVersionColumn);
   auto [vp, vec] = std::from_chars(version.data(), version.data() + version.size(), st.version);
   if (vec != std::errc() || vp != version.data() + version.size()) {
     return make_error("SHOW FDS_STATE: bad version \"" + version + "\"");

@@ -33,6 +33,7 @@ std::string encode_values(const std::map<std::string, std::string>& values);
 std::optional<std::map<std::string, std::string>> decode_values(std::string_view text);
 
 inline constexpr std::string_view kFdsStateColumns[] = {"fd", "kind", "name", "version", "payload"};
+inline constexpr size_t kFdsStateVersionColumn = 3;
 
 // Text values of one SHOW FDS_STATE row -> ExtraState; refuses a version it does not know.
 Result<ExtraState> extra_state_from_row(const std::vector<std::optional<std::string>>& row);

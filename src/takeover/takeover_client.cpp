@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -17,10 +18,12 @@
 namespace pooler::takeover {
 
 namespace {
-// Test hook: die at a given point of the hand-over, to prove the old process resumes.
+// Test hooks: die (exit 3), or stop as a hung process would (SIGSTOP), at a named point.
 void maybe_abort_at(const char* point) {
   const char* at = getenv("POOLER_TEST_TAKEOVER_ABORT_AT");
   if (at && strcmp(at, point) == 0) _exit(3);
+  const char* stop = getenv("POOLER_TEST_TAKEOVER_STOP_AT");
+  if (stop && strcmp(stop, point) == 0) raise(SIGSTOP);
 }
 }  // namespace
 

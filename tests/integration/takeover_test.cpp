@@ -48,12 +48,23 @@ class Takeover : public PoolerTest {
       return read_file(new_log()).find("old process killed, resuming work") != std::string::npos;
     })) << read_file(new_log());
     ASSERT_TRUE(still_running(new_pid_));
+    // The pidfile names the new process once the old one has removed its own.
+    const std::string pidfile = pooler_dir_ + "/pooler.pid";
+    EXPECT_TRUE(poll_until([&] {
+      const std::string text = read_file(pidfile);
+      return text.substr(0, text.find('\n')) == std::to_string(new_pid_);
+    })) << "pidfile: "
+        << read_file(pidfile);
   }
 
   // The new process died at `point` on purpose; the old one must go on serving.
   void expect_takeover_failure_leaves_old_serving(const std::string& point) {
     PqClient idle = connect();
     EXPECT_EQ("1", idle.value("SELECT 1"));
+    PqClient in_tx = connect();
+    in_tx.exec("BEGIN");
+    in_tx.exec("CREATE TEMP TABLE t (n int) ON COMMIT DROP");
+    in_tx.exec("INSERT INTO t VALUES (7)");
     pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=" + point});
     int status = wait_for_exit(pid, 30s);
     new_pid_ = -1;
@@ -63,14 +74,18 @@ class Takeover : public PoolerTest {
       return pooler().log().find("resuming normal operation") != std::string::npos;
     })) << pooler().log_tail();
     EXPECT_EQ("2", idle.value("SELECT 2"));
+    EXPECT_EQ("7", in_tx.value("SELECT n FROM t"));  // the same transaction, on its server
+    in_tx.exec("COMMIT");
     PqClient fresh = connect();
     EXPECT_EQ("3", fresh.value("SELECT 3"));
   }
 
   // pgbench, 10 clients on 5 servers for 6 s, with a takeover in the middle.
-  void pgbench_through_takeover(const std::vector<std::string>& extra_args) {
+  void pgbench_through_takeover(const std::vector<std::string>& extra_args,
+                                const std::string& pool_mode = "transaction") {
     PoolerOptions options;
     options.default_pool_size = 5;
+    options.pool_mode = pool_mode;
     start_pooler(options);
     std::vector<std::string> args = {"-c", "10", "-T", "6"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -251,6 +266,22 @@ TEST_F(Takeover, ShowFdsIsRefusedOverTcp) {
   EXPECT_EQ("1", connect().value("SELECT 1"));
 }
 
+// The pooler runs as pooler-test and this test as root: on the Unix socket, root is just
+// another user. The takeover user's passwordless login is refused, and an admin who logs
+// in with a password still gets no sockets.
+TEST_F(Takeover, ShowFdsIsRefusedOnTheUnixSocketToAnotherUid) {
+  start_pooler();
+  ASSERT_EQ(0u, geteuid()) << "this test needs to run as root";
+  const std::string socket = "host=" + pooler().dir() + " port=" + std::to_string(pooler().port());
+  PqClient takeover_user = PqClient::connect(socket + " user=pgbouncer dbname=pooler");
+  EXPECT_FALSE(takeover_user.ok()) << "another uid logged in as the takeover peer";
+  PqClient admin_unix =
+      PqClient::connect(socket + " user=admin password=" + password_of("admin") + " dbname=pooler");
+  ASSERT_TRUE(admin_unix.ok()) << admin_unix.connect_error();
+  EXPECT_EQ("42501", admin_unix.expect_error("SHOW FDS")) << admin_unix.last_error();
+  EXPECT_EQ("1", connect().value("SELECT 1"));
+}
+
 TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
   PoolerOptions options;
   options.default_pool_size = 1;
@@ -267,6 +298,8 @@ TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
     }
     return -1;
   };
+  a.exec("SET TimeZone = 'Asia/Tokyo'");
+  a.exec("SET DateStyle = 'SQL, DMY'");
   const long before = xacts();
   ASSERT_GT(before, 0);
   start_takeover();
@@ -277,6 +310,18 @@ TEST_F(Takeover, EveryTrackedParameterAndTheStatsTotalsCarryOver) {
   EXPECT_EQ("client-a", a.value("SHOW application_name"));
   EXPECT_EQ("iso_8601", a.value("SHOW IntervalStyle"));
   EXPECT_EQ("postgres", b.value("SHOW IntervalStyle"));
+  // What each client was told in ParameterStatus is what the server it runs on now has,
+  // for every parameter pooler tracks.
+  for (PqClient* c : {&a, &b}) {
+    for (const char* name : {"client_encoding", "DateStyle", "TimeZone",
+                             "standard_conforming_strings", "application_name", "IntervalStyle"}) {
+      const char* told = PQparameterStatus(c->raw(), name);
+      ASSERT_NE(nullptr, told) << name;
+      EXPECT_EQ(told, c->value(std::string("SHOW ") + name)) << name;
+    }
+  }
+  EXPECT_STREQ("Asia/Tokyo", PQparameterStatus(a.raw(), "TimeZone"));
+  EXPECT_STREQ("SQL, DMY", PQparameterStatus(a.raw(), "DateStyle"));
 }
 
 TEST_F(Takeover, SessionClientKeepsItsServerAndTempTable) {
@@ -310,25 +355,40 @@ TEST_F(Takeover, TransactionPoolingClientsKeepTheirPreparedStatements) {
   EXPECT_EQ("42P05", a.prepare("s", "SELECT 0"));  // the name is still taken
 }
 
-TEST_F(Takeover, CancelKeyIssuedBeforeStillCancelsAfter) {
+// Two clients sleep on two servers after the takeover: each one's old cancel key stops its
+// own query and leaves the other running.
+TEST_F(Takeover, CancelKeysIssuedBeforeStillCancelTheRightQueryAfter) {
   start_pooler();
-  PqClient client = connect();
-  EXPECT_EQ("1", client.value("SELECT 1"));
+  PqClient first = connect();
+  PqClient second = connect();
+  EXPECT_EQ("1", first.value("SELECT 1"));
+  EXPECT_EQ("1", second.value("SELECT 1"));
   start_takeover();
   expect_handover_completes();
 
-  ASSERT_EQ(1, PQsendQuery(client.raw(), "SELECT pg_sleep(30)"));
-  ASSERT_TRUE(poll_until([&] { return pg().is_running("SELECT pg_sleep(30)"); }));
-  PGcancel* cancel = PQgetCancel(client.raw());
-  char err[256];
-  EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
-  PQfreeCancel(cancel);
-  PGresult* r = PQgetResult(client.raw());
-  ASSERT_NE(nullptr, r);
-  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  EXPECT_STREQ("57014", state ? state : "(none)");
-  PQclear(r);
-  while ((r = PQgetResult(client.raw()))) PQclear(r);
+  const std::string first_sql = "SELECT pg_sleep(30), 'first'";
+  const std::string second_sql = "SELECT pg_sleep(30), 'second'";
+  ASSERT_EQ(1, PQsendQuery(first.raw(), first_sql.c_str()));
+  ASSERT_EQ(1, PQsendQuery(second.raw(), second_sql.c_str()));
+  ASSERT_TRUE(
+      poll_until([&] { return pg().is_running(first_sql) && pg().is_running(second_sql); }));
+  auto cancel_and_expect_57014 = [](PqClient& client) {
+    PGcancel* cancel = PQgetCancel(client.raw());
+    char err[256];
+    EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
+    PQfreeCancel(cancel);
+    PGresult* r = PQgetResult(client.raw());
+    ASSERT_NE(nullptr, r);
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    EXPECT_STREQ("57014", state ? state : "(none)");
+    PQclear(r);
+    while ((r = PQgetResult(client.raw()))) PQclear(r);
+  };
+  cancel_and_expect_57014(first);
+  EXPECT_TRUE(pg().is_running(second_sql)) << "cancelling the first client stopped the second";
+  cancel_and_expect_57014(second);
+  EXPECT_EQ("2", first.value("SELECT 2"));
+  EXPECT_EQ("3", second.value("SELECT 3"));
 }
 
 TEST_F(Takeover, PgbenchRunsThroughTheHandOverWithoutFailures) {
@@ -338,6 +398,34 @@ TEST_F(Takeover, PgbenchRunsThroughTheHandOverWithoutFailures) {
 // Clients move while their statements are prepared on servers that stay behind or move too.
 TEST_F(Takeover, PgbenchPreparedRunsThroughTheHandOverWithoutFailures) {
   pgbench_through_takeover({"-M", "prepared", "-S"});
+}
+
+// Statement pooling: every statement is its own boundary, so clients move between any two.
+TEST_F(Takeover, PgbenchInStatementPoolingRunsThroughTheHandOverWithoutFailures) {
+  pgbench_through_takeover({"-S"}, "statement");
+}
+
+// The old process offers its pooler-only state in a version this binary does not know: the
+// new one must refuse before it serves anything, and the old one goes on.
+TEST_F(Takeover, AStateVersionTheNewProcessDoesNotKnowIsRefusedAndTheOldOneServes) {
+  PoolerOptions options;
+  options.env = {"POOLER_TEST_STATE_VERSION=99"};
+  start_pooler(options);
+  PqClient idle = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  pid_t pid = start_takeover();
+  int status = wait_for_exit(pid, 30s);
+  new_pid_ = -1;
+  ASSERT_NE(-1, status) << "new process did not exit";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "status " << status;
+  EXPECT_NE(std::string::npos,
+            read_file(new_log()).find("takeover state version 99 is not understood by this pooler"))
+      << read_file(new_log());
+  EXPECT_TRUE(poll_until([&] {
+    return pooler().log().find("resuming normal operation") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+  EXPECT_EQ("3", connect().value("SELECT 3"));
 }
 
 TEST_F(Takeover, WithoutAnOldProcessItStartsNormally) {
@@ -350,6 +438,34 @@ TEST_F(Takeover, WithoutAnOldProcessItStartsNormally) {
   })) << read_file(new_log());
   EXPECT_NE(read_file(new_log()).find("old process not found, try to continue normally"),
             std::string::npos);
+}
+
+// A new process that hangs after SUSPEND (here: stopped) must not keep the old one
+// suspended: once it has been silent for suspend_timeout, the old one drops it and serves.
+TEST_F(Takeover, NewProcessHangingAfterSuspendIsGivenUpAndTheOldOneServes) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"suspend_timeout = 2"};
+  start_pooler(options);
+  PqClient idle = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_STOP_AT=suspend"});
+  EXPECT_TRUE(poll_until(
+      [&] {
+        const std::string log = pooler().log();
+        return log.find("has taken nothing yet: giving up on it") != std::string::npos &&
+               log.find("resuming normal operation") != std::string::npos;
+      },
+      30s))
+      << pooler().log_tail();
+  EXPECT_EQ("2", idle.value("SELECT 2"));
+  EXPECT_EQ("3", connect().value("SELECT 3"));  // the listeners are back too
+  // Woken up, the new process finds its takeover connection gone and gives up.
+  kill(pid, SIGCONT);
+  int status = wait_for_exit(pid, 30s);
+  new_pid_ = -1;
+  ASSERT_NE(-1, status) << "new process did not exit";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "status " << status;
+  EXPECT_EQ("4", idle.value("SELECT 4"));
 }
 
 TEST_F(Takeover, NewProcessDyingAfterSuspendLeavesTheOldOneServing) {
