@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "core/socket.h"
+
 namespace pooler::takeover {
 
 namespace {
@@ -39,30 +41,40 @@ void announce_new_main_process(systemd::Notifier& notifier) {
 int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, int old_main_pid,
                                       const std::function<int(int status_fd)>& daemon_main) {
   notifier.reloading();
+  // RELOADING=1 holds the unit in "reloading" until somebody sends READY=1. When the
+  // takeover fails, the old process is still the main one and serving: say so, or the unit
+  // stays "reloading" and every later systemctl job queues behind it.
+  auto fail = [&notifier] {
+    notifier.ready();
+    return 1;
+  };
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
     POOLER_LOG(log, LogLevel::kFatal, "reload: pipe: %s", strerror(errno));
-    return 1;
+    return fail();
   }
+  // The daemon reports "ok" or why it failed on the write end.
+  Socket report_in(pipefd[0]);
+  Socket report_out(pipefd[1]);
   pid_t child = fork();
   if (child < 0) {
     POOLER_LOG(log, LogLevel::kFatal, "reload: fork: %s", strerror(errno));
-    return 1;
+    return fail();
   }
   if (child == 0) {
-    close(pipefd[0]);
+    report_in.reset();
     setsid();
     pid_t daemon = fork();
     if (daemon != 0) _exit(daemon < 0 ? 1 : 0);  // the middle process: re-parent the daemon
-    _exit(daemon_main(pipefd[1]));
+    _exit(daemon_main(report_out.fd()));
   }
-  close(pipefd[1]);
+  report_out.reset();  // EOF on report_in once the daemon is done with it
   int status = 0;
   waitpid(child, &status, 0);
   std::string report;
   char buf[512];
   for (;;) {
-    ssize_t n = read(pipefd[0], buf, sizeof buf);
+    ssize_t n = read(report_in.fd(), buf, sizeof buf);
     if (n > 0) {
       report.append(buf, static_cast<size_t>(n));
       if (report.find('\n') != std::string::npos) break;
@@ -71,13 +83,13 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
     if (n < 0 && errno == EINTR) continue;
     break;  // EOF: the daemon died or finished without a word
   }
-  close(pipefd[0]);
+  report_in.reset();
   if (report.rfind("ok", 0) != 0) {
     std::string reason = report.empty() ? "the new process exited during the takeover" : report;
     if (!reason.empty() && reason.back() == '\n') reason.pop_back();
     POOLER_LOG(log, LogLevel::kError, "reload failed, the old process keeps serving: %s",
                reason.c_str());
-    return 1;
+    return fail();
   }
   // The new daemon is the main process now; return once the old one is really gone.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

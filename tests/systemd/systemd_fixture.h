@@ -5,9 +5,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -87,6 +89,15 @@ inline int local_port(PqClient& client) {
   socklen_t len = sizeof ss;
   getsockname(PQsocket(client.raw()), reinterpret_cast<sockaddr*>(&ss), &len);
   return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// Gone, or a zombie its parent (the manager) has not reaped yet: either way it runs no more.
+inline bool exited_or_zombie(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return stat.empty();  // vanished between the two looks
+  return paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
 }  // namespace pooler_test

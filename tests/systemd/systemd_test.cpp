@@ -106,8 +106,10 @@ TEST_F(SystemdTest, ReloadIsATakeoverThatAppliesTheNewConfigAndKeepsClients) {
   unit().write_ini(unit().render_ini(7));
   CommandResult reload = harness().systemctl({"reload", unit().service()});
   ASSERT_EQ(reload.code, 0) << reload.both();
-  // The reload command returns only after the hand-over: the new process is the main one.
+  // The reload command returns only after the hand-over: the new process is the main one,
+  // and the old one has exited (at most a zombie its parent, the manager, has yet to reap).
   EXPECT_NE(show("MainPID"), pid);
+  EXPECT_TRUE(exited_or_zombie(std::stoi(pid))) << "old main process " << pid << " still runs";
   EXPECT_EQ(show("ActiveState"), "active");
 
   PqClient admin = unit().admin();
@@ -177,11 +179,51 @@ TEST_F(SystemdTest, ReloadWithABrokenConfigFailsAndTheOldProcessKeepsServing) {
   EXPECT_EQ(show("MainPID"), pid);
   EXPECT_EQ(show("ActiveState"), "active");
   EXPECT_EQ(client.value("SELECT 1"), "1");
+  std::string log;
   EXPECT_TRUE(poll_until(
       [&] {
-        return contains(messages({"_SYSTEMD_USER_UNIT=" + unit().service()}), "default_pool_size");
+        log = messages({"_SYSTEMD_USER_UNIT=" + unit().service()});
+        return contains(log, "default_pool_size");
       },
       20s));
+  // Refused before touching the old process: no takeover login, no SUSPEND, nothing resumed.
+  EXPECT_FALSE(contains(log, "Login OK, sending SUSPEND")) << log;
+  EXPECT_FALSE(contains(log, "rolling hand-over")) << log;
+  EXPECT_FALSE(contains(log, "resuming normal operation")) << log;
+}
+
+// The new process dies in the hand-over itself (after SUSPEND): `systemctl reload` fails
+// and says why, and the old process resumes by itself with its client.
+TEST_F(SystemdTest, ReloadThatFailsInTheTakeoverIsReportedAndTheOldProcessKeepsServing) {
+  UnitOptions options;
+  // Read only by the takeover client, which only ExecReload runs.
+  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=suspend"};
+  install(options);
+  start_socket();
+  PqClient client = connected_client();
+  const std::string pid = show("MainPID");
+  CommandResult reload = harness().systemctl({"reload", unit().service()});
+  EXPECT_NE(reload.code, 0) << reload.both();
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(show("ActiveState"), "active");
+  std::string log;
+  EXPECT_TRUE(poll_until(
+      [&] {
+        log = messages({"_SYSTEMD_USER_UNIT=" + unit().service()});
+        return contains(log, "reload failed, the old process keeps serving") &&
+               contains(log, "resuming normal operation");
+      },
+      30s))
+      << log;
+  EXPECT_EQ(client.value("SELECT 1"), "1");
+  EXPECT_EQ(connected_client().value("SELECT 2"), "2");
+  // The unit left "reloading" (RELOADING=1 was answered): the next reload runs, not queues.
+  CommandResult again = harness().systemctl({"reload", unit().service()});
+  EXPECT_NE(again.code, 0) << again.both();
+  EXPECT_EQ(show("ActiveState"), "active");
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(client.value("SELECT 3"), "3");
+  EXPECT_EQ(show("NRestarts"), "0");
 }
 
 TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
