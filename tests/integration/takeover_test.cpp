@@ -57,6 +57,21 @@ class Takeover : public PoolerTest {
         << read_file(pidfile);
   }
 
+  // Waits for a new process that is expected to give up: its exit code, 128 + the signal if
+  // a signal ended it, or -1 if it still runs after 30 s (TearDown stops it then).
+  int new_process_exit_code(pid_t pid) {
+    int status = wait_for_exit(pid, 30s);
+    if (status == -1) return -1;
+    new_pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  void expect_old_process_resumes() {
+    EXPECT_TRUE(poll_until([&] {
+      return pooler().log().find("resuming normal operation") != std::string::npos;
+    })) << pooler().log_tail();
+  }
+
   // The new process died at `point` on purpose; the old one must go on serving.
   void expect_takeover_failure_leaves_old_serving(const std::string& point) {
     PqClient idle = connect();
@@ -66,13 +81,8 @@ class Takeover : public PoolerTest {
     in_tx.exec("CREATE TEMP TABLE t (n int) ON COMMIT DROP");
     in_tx.exec("INSERT INTO t VALUES (7)");
     pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=" + point});
-    int status = wait_for_exit(pid, 30s);
-    new_pid_ = -1;
-    ASSERT_NE(-1, status) << "new process did not exit";
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << "status " << status;
-    EXPECT_TRUE(poll_until([&] {
-      return pooler().log().find("resuming normal operation") != std::string::npos;
-    })) << pooler().log_tail();
+    EXPECT_EQ(3, new_process_exit_code(pid));
+    expect_old_process_resumes();
     EXPECT_EQ("2", idle.value("SELECT 2"));
     EXPECT_EQ("7", in_tx.value("SELECT n FROM t"));  // the same transaction, on its server
     in_tx.exec("COMMIT");
@@ -226,12 +236,8 @@ TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {
   EXPECT_EQ("1", idle.value("SELECT 1"));
   in_tx.exec("BEGIN");
   pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=rolling"});
-  int status = wait_for_exit(pid, 30s);
-  new_pid_ = -1;
-  ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
-  EXPECT_TRUE(poll_until([&] {
-    return pooler().log().find("resuming normal operation") != std::string::npos;
-  })) << pooler().log_tail();
+  ASSERT_EQ(3, new_process_exit_code(pid));
+  expect_old_process_resumes();
   EXPECT_EQ("2", in_tx.value("SELECT 2"));
   in_tx.exec("COMMIT");
   PqClient fresh = connect();
@@ -414,16 +420,12 @@ TEST_F(Takeover, AStateVersionTheNewProcessDoesNotKnowIsRefusedAndTheOldOneServe
   PqClient idle = connect();
   EXPECT_EQ("1", idle.value("SELECT 1"));
   pid_t pid = start_takeover();
-  int status = wait_for_exit(pid, 30s);
-  new_pid_ = -1;
-  ASSERT_NE(-1, status) << "new process did not exit";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "status " << status;
+  const int code = new_process_exit_code(pid);
+  EXPECT_TRUE(code != 0 && code != -1) << "exit code " << code;
   EXPECT_NE(std::string::npos,
             read_file(new_log()).find("takeover state version 99 is not understood by this pooler"))
       << read_file(new_log());
-  EXPECT_TRUE(poll_until([&] {
-    return pooler().log().find("resuming normal operation") != std::string::npos;
-  })) << pooler().log_tail();
+  expect_old_process_resumes();
   EXPECT_EQ("2", idle.value("SELECT 2"));
   EXPECT_EQ("3", connect().value("SELECT 3"));
 }
@@ -461,10 +463,8 @@ TEST_F(Takeover, NewProcessHangingAfterSuspendIsGivenUpAndTheOldOneServes) {
   EXPECT_EQ("3", connect().value("SELECT 3"));  // the listeners are back too
   // Woken up, the new process finds its takeover connection gone and gives up.
   kill(pid, SIGCONT);
-  int status = wait_for_exit(pid, 30s);
-  new_pid_ = -1;
-  ASSERT_NE(-1, status) << "new process did not exit";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "status " << status;
+  const int code = new_process_exit_code(pid);
+  EXPECT_TRUE(code != 0 && code != -1) << "exit code " << code;
   EXPECT_EQ("4", idle.value("SELECT 4"));
 }
 
