@@ -186,6 +186,7 @@ void AdminConsole::run_command(ClientConnection& client, std::string_view sql) {
     if (client.is_takeover_peer()) {
       POOLER_LOG(log, LogLevel::kLog, "takeover: SUSPEND from the new process");
     }
+    fds_sent_ = false;  // a takeover that failed earlier sent its fds to a process now gone
     pooler_.suspend_all(true, &client);
     const auto limit =
         std::chrono::duration_cast<pool::Clock::duration>(pooler_.settings().suspend_timeout);
@@ -375,6 +376,7 @@ void AdminConsole::suspend_rolling(ClientConnection& client, const AdminCommand&
     reply_error(client, "already suspended", sqlstate::kObjectNotInPrerequisiteState);
     return;
   }
+  fds_sent_ = false;  // see SUSPEND
   pooler_.begin_rolling_handover(&client);
   reply_ok(client, "SUSPEND");
 }

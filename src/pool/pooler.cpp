@@ -1273,10 +1273,12 @@ void Pooler::heard_from_takeover_peer(const ClientConnection& client) {
 }
 
 void Pooler::check_takeover_peer(Clock::time_point now) {
-  // Only while the peer owes us its next command: SUSPEND itself may legitimately take up
-  // to suspend_timeout, and after RELEASE FDS it serves what it took.
-  if (!suspended_ || suspender_ == nullptr || !suspender_->is_takeover_peer() || released_any_ ||
-      suspender_->admin_waiting() || exiting_for_takeover_) {
+  // Only in a rolling hand-over (a pooler peer: an operator's SUSPEND as pgbouncer stays
+  // until RESUME, as in PgBouncer), and only while the peer owes us its next command:
+  // SUSPEND itself may legitimately take up to suspend_timeout, and after RELEASE FDS the
+  // peer serves what it took. Adopting a batch takes milliseconds, far below the limit.
+  if (!suspended_ || !rolling_ || suspender_ == nullptr || !suspender_->is_takeover_peer() ||
+      released_any_ || suspender_->admin_waiting() || exiting_for_takeover_) {
     return;
   }
   const auto limit = std::chrono::duration_cast<Clock::duration>(config_.settings.suspend_timeout);
@@ -1284,7 +1286,7 @@ void Pooler::check_takeover_peer(Clock::time_point now) {
   const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - takeover_peer_heard_);
   POOLER_LOG(log_, LogLevel::kWarning,
              "takeover: the new process has sent nothing for %lld s (suspend_timeout) and has "
-             "taken nothing yet: giving up on it",
+             "not released a batch yet: giving up on it",
              static_cast<long long>(silent.count()));
   close_client(suspender_, "takeover peer went silent");
 }

@@ -46,6 +46,7 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
   // stays "reloading" and every later systemctl job queues behind it.
   auto fail = [&notifier] {
     notifier.ready();
+    sd_notify_barrier(0, 5 * 1000000ULL);  // delivered before we exit, whatever systemd's order
     return 1;
   };
   int pipefd[2];
@@ -66,7 +67,12 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
     setsid();
     pid_t daemon = fork();
     if (daemon != 0) _exit(daemon < 0 ? 1 : 0);  // the middle process: re-parent the daemon
-    _exit(daemon_main(report_out.fd()));
+    // The daemon owns the write end from here; nothing may unwind into our caller's code.
+    try {
+      _exit(daemon_main(report_out.release()));
+    } catch (...) {
+      _exit(1);
+    }
   }
   report_out.reset();  // EOF on report_in once the daemon is done with it
   int status = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "pooler_test.h"
@@ -281,6 +282,9 @@ TEST_F(Takeover, ShowFdsIsRefusedOnTheUnixSocketToAnotherUid) {
   const std::string socket = "host=" + pooler().dir() + " port=" + std::to_string(pooler().port());
   PqClient takeover_user = PqClient::connect(socket + " user=pgbouncer dbname=pooler");
   EXPECT_FALSE(takeover_user.ok()) << "another uid logged in as the takeover peer";
+  // Asked for a password like anybody else, which it does not have.
+  EXPECT_NE(std::string::npos, takeover_user.connect_error().find("password"))
+      << takeover_user.connect_error();
   PqClient admin_unix =
       PqClient::connect(socket + " user=admin password=" + password_of("admin") + " dbname=pooler");
   ASSERT_TRUE(admin_unix.ok()) << admin_unix.connect_error();
@@ -454,11 +458,16 @@ TEST_F(Takeover, NewProcessHangingAfterSuspendIsGivenUpAndTheOldOneServes) {
   EXPECT_TRUE(poll_until(
       [&] {
         const std::string log = pooler().log();
-        return log.find("has taken nothing yet: giving up on it") != std::string::npos &&
+        return log.find("has not released a batch yet: giving up on it") != std::string::npos &&
                log.find("resuming normal operation") != std::string::npos;
       },
       30s))
       << pooler().log_tail();
+  // Not before suspend_timeout: the logged silence is at least the 2 s configured.
+  const std::string log = pooler().log();
+  const size_t at = log.find("has sent nothing for ");
+  ASSERT_NE(std::string::npos, at);
+  EXPECT_GE(std::stoi(log.substr(at + std::strlen("has sent nothing for "))), 2) << log;
   EXPECT_EQ("2", idle.value("SELECT 2"));
   EXPECT_EQ("3", connect().value("SELECT 3"));  // the listeners are back too
   // Woken up, the new process finds its takeover connection gone and gives up.
