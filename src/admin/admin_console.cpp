@@ -86,10 +86,9 @@ void AdminConsole::forget_client(ClientConnection* client) {
 }
 
 void AdminConsole::handle_query(ClientConnection& client, std::string_view sql) {
+  run_command(client, sql);
   // The silence that counts for a takeover peer starts after our answer (SHOW FDS can take
   // a while to send), not when its command came.
-  pooler_.heard_from_takeover_peer(client);
-  run_command(client, sql);
   pooler_.heard_from_takeover_peer(client);
 }
 
