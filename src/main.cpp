@@ -253,8 +253,9 @@ int main(int argc, char** argv) {
     }
     size_t still_busy_in_old = 0;
     if (taking_over) {
-      if (auto r =
-              pooler.adopt(std::move(records), std::move(sockets), takeover_client->extra_state());
+      pooler.use_handover_slots(takeover_client->take_slots_region());
+      if (auto r = pooler.adopt(std::move(records), std::move(sockets),
+                                takeover_client->extra_state(), /*from_takeover_peer=*/true);
           !r) {
         return fail_daemon(1, r.error().message);
       }
@@ -268,7 +269,9 @@ int main(int argc, char** argv) {
     // Under systemd we become the main process just before the old one leaves.
     auto end_takeover = [&]() -> pooler::Result<void> {
       if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);
-      return takeover_client->shutdown_old(pooler.settings().pidfile);
+      auto r = takeover_client->shutdown_old(pooler.settings().pidfile);
+      pooler.end_handover_slots();  // the old process and its copies are gone
+      return r;
     };
     if (taking_over && !takeover_client->rolling()) {
       if (auto r = end_takeover(); !r) return fail_daemon(1, r.error().message);

@@ -108,6 +108,10 @@ void AdminConsole::run_command(ClientConnection& client, std::string_view sql) {
     show_fds_state(client);
     return;
   }
+  if (cmd.verb == "SHOW" && cmd.subject == "FDS_SLOTS") {
+    show_fds_slots(client);
+    return;
+  }
   if (cmd.verb == "SHOW") {
     std::string out;
     show(client, cmd, out);
@@ -389,6 +393,32 @@ void AdminConsole::release_fds(ClientConnection& client, const AdminCommand& cmd
   }
   // The tag tells the peer how many connections are still busy here.
   reply_ok(client, "RELEASE " + std::to_string(pooler_.release_handed()));
+}
+
+void AdminConsole::show_fds_slots(ClientConnection& client) {
+  if (!client.is_takeover_peer() || !client.from_unix_socket() ||
+      !takeover::peer_has_our_uid(client.fd()) || !pooler_.rolling_handover()) {
+    reply_error(client, "SHOW FDS_SLOTS is for the takeover peer, after SUSPEND ROLLING",
+                sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  auto copies = pooler_.start_handover_copies();
+  if (!copies) {
+    reply_error(client, "no slots region: " + copies.error().message,
+                sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  const int timeout_ms = static_cast<int>(pooler_.settings().takeover_timeout.count() * 1000);
+  if (!client.flush_blocking(timeout_ms)) {
+    pooler_.close_client(&client, "takeover peer stopped reading");
+    return;
+  }
+  auto r = takeover::send_slots_region(client.fd(), copies.value()->region_fd(),
+                                       copies.value()->capacity(), timeout_ms);
+  if (!r) {
+    POOLER_LOG(pooler_.log(), LogLevel::kWarning, "%s", r.error().message.c_str());
+    pooler_.close_client(&client, "SHOW FDS_SLOTS failed");
+  }
 }
 
 void AdminConsole::show_fds_state(ClientConnection& client) {

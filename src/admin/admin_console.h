@@ -37,6 +37,7 @@ class AdminConsole {
   void show(pool::ClientConnection& client, const AdminCommand& cmd, std::string& out);
   void show_fds(pool::ClientConnection& client);
   void show_fds_state(pool::ClientConnection& client);
+  void show_fds_slots(pool::ClientConnection& client);
   void suspend_rolling(pool::ClientConnection& client, const AdminCommand& cmd);
   void release_fds(pool::ClientConnection& client, const AdminCommand& cmd);
   bool condition_met(const Waiter& w) const;

@@ -39,6 +39,16 @@ class Connection {
   void set_store_name(std::string name) { store_name_ = std::move(name); }
   uint32_t state_slot() const { return slot_; }
   void set_state_slot(uint32_t slot) { slot_ = slot; }
+  // Rolling takeover, new side: the old process's fd for this connection (-1: not taken
+  // from it) and our slot in the region where it reads our state if we die before SHUTDOWN.
+  int handover_fd() const { return handover_fd_; }
+  uint32_t handover_slot() const { return handover_slot_; }
+  void set_handover(int old_fd, uint32_t slot) {
+    handover_fd_ = old_fd;
+    handover_slot_ = slot;
+  }
+  // Some process could rebuild this connection from a slot: keep the busy flag exact.
+  bool has_state_slot() const { return slot_ != 0 || handover_slot_ != 0; }
 
   // Queue bytes pooler generated (errors, auth, admin results) and try to send them now.
   // Returns false if the socket failed.
@@ -130,6 +140,8 @@ class Connection {
   PeerAddress address_;
   std::string store_name_;
   uint32_t slot_ = 0;  // crash-safe state slot (fd store), 0 = none
+  uint32_t handover_slot_ = 0;
+  int handover_fd_ = -1;
   Clock::time_point connect_time_;
 };
 

@@ -458,7 +458,10 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
       POOLER_LOG(log_, LogLevel::kWarning,
                  "takeover connection lost before SHUTDOWN (%s): resuming normal operation",
                  quiescent() ? "all connections were quiet" : busy_reason().c_str());
+      auto copies = std::move(handover_copies_);
+      const bool gave_some = released_any_;
       suspend_all(false);
+      if (copies && gave_some) take_back_handed_over(*copies);
     }
   }
   if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
@@ -764,6 +767,7 @@ void Pooler::suspend_all(bool suspend, ClientConnection* by) {
   }
   if (!suspend && rolling_) {
     // The new process is gone before adopting them: what was frozen is ours again.
+    handover_copies_.reset();
     rolling_ = false;
     rolling_parking_ = false;
     listeners_handed_ = false;
@@ -1052,7 +1056,10 @@ std::vector<takeover::ExtraState> Pooler::takeover_extra_state() {
 
 Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
                            std::vector<Socket> sockets,
-                           const std::vector<takeover::ExtraState>& extra) {
+                           const std::vector<takeover::ExtraState>& extra,
+                           bool from_takeover_peer) {
+  // Slots in the old process's region, so it can take these back if we die before SHUTDOWN.
+  const bool old_can_take_back = from_takeover_peer && handover_slots_ != nullptr;
   std::map<int, const takeover::ExtraState*> extra_by_fd_client, extra_by_fd_server;
   for (const auto& st : extra) {
     if (st.kind == takeover::ExtraState::Kind::kClient) extra_by_fd_client[st.fd] = &st;
@@ -1089,6 +1096,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     auto* server = new ServerConnection(*this, std::move(sockets[i]), pool);
     servers_.push_back(server);
     server->adopt(r);
+    if (old_can_take_back) server->set_handover(r.fd, 0);
     if (auto it = extra_by_fd_server.find(r.fd); it != extra_by_fd_server.end()) {
       apply_tracked_values(server->params_, it->second->values);
       adopt_auth_query_secret(pool, it->second->values);
@@ -1118,6 +1126,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
         new ClientConnection(*this, std::move(sockets[i]), r.addr == "unix", std::move(address));
     clients_.push_back(client);
     client->adopt(r, pool);
+    if (old_can_take_back) client->set_handover(r.fd, 0);
     if (auto it = extra_by_fd_client.find(r.fd); it != extra_by_fd_client.end()) {
       apply_tracked_values(client->params(), it->second->values);
       adopt_auth_query_secret(pool, it->second->values);
@@ -1148,6 +1157,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
 
 void Pooler::exit_for_takeover() {
   exiting_for_takeover_ = true;
+  handover_copies_.reset();  // plain close(): the new process owns those connections
   POOLER_LOG(log_, LogLevel::kLog, "takeover: handing over, closing our copies of all sockets");
   // Plain close(): no Terminate, no shutdown(), no error to clients. The sockets live on
   // in the new process. TLS clients did not go (PgBouncer's SUSPEND flow holds them idle).
@@ -1172,6 +1182,66 @@ void Pooler::unregister(ClientConnection* c) {
 void Pooler::release_slot(Connection& conn) {
   // On exit the slots stay as they are: they describe what the fd store hands on.
   if (slots_file_ && conn.slot_ && !exiting_for_takeover_) slots_file_->slots().release(conn.slot_);
+  // Gone from us: if we die, the old process closes its copy.
+  if (handover_slots_ && conn.handover_slot_) handover_slots_->slots().release(conn.handover_slot_);
+  conn.handover_slot_ = 0;
+}
+
+Result<takeover::HandoverCopies*> Pooler::start_handover_copies() {
+  if (handover_copies_) return handover_copies_.get();
+  // Room for every connection we have, and for servers we may still open.
+  const size_t now = clients_.size() + servers_.size();
+  auto created = takeover::HandoverCopies::create(now + now / 4 + 64);
+  if (!created) return created.error();
+  handover_copies_ = std::move(created.value());
+  return handover_copies_.get();
+}
+
+void Pooler::use_handover_slots(Socket region) {
+  if (!region.valid()) return;
+  auto attached = systemd::SlotsFile::attach(std::move(region));
+  if (!attached) {
+    POOLER_LOG(log_, LogLevel::kWarning,
+               "takeover: cannot use the old process's slots (%s): if we die before SHUTDOWN, "
+               "what we took dies with us",
+               attached.error().message.c_str());
+    return;
+  }
+  handover_slots_ = std::move(attached.value());
+}
+
+void Pooler::end_handover_slots() {
+  if (!handover_slots_) return;
+  for (ClientConnection* c : clients_) c->set_handover(-1, 0);
+  for (ServerConnection* s : servers_) s->set_handover(-1, 0);
+  handover_slots_.reset();
+}
+
+void Pooler::take_back_handed_over(takeover::HandoverCopies& copies) {
+  const size_t kept = copies.kept();
+  std::string error;
+  takeover::SlotRecovery plan = copies.recover(&error);
+  for (auto& d : plan.dropped) {
+    if (fd_store_ && !d.store_name.empty()) fd_store_->remove(d.store_name);
+    d.socket.shutdown_and_close();  // ours was the last copy the client could be served by
+  }
+  if (!error.empty()) {
+    POOLER_LOG(log_, LogLevel::kWarning,
+               "takeover: the new process died before SHUTDOWN and its state is unreadable "
+               "(%s): closing the %zu connections it had taken",
+               error.c_str(), kept);
+    return;
+  }
+  POOLER_LOG(log_, LogLevel::kWarning,
+             "takeover: the new process died before SHUTDOWN: taking back %zu of the %zu "
+             "connections it had taken; closing %zu mid-transaction, %zu it had closed or "
+             "had no state for, %zu whose session partner was not taken back",
+             plan.records.size(), kept, plan.busy, plan.missing, plan.unlinked);
+  if (plan.records.empty()) return;
+  if (auto r = adopt(std::move(plan.records), std::move(plan.sockets), plan.extra); !r) {
+    POOLER_LOG(log_, LogLevel::kWarning, "takeover: taking back failed: %s",
+               r.error().message.c_str());
+  }
 }
 
 void Pooler::let_go(ClientConnection* c) {
@@ -1293,11 +1363,22 @@ void Pooler::check_takeover_peer(Clock::time_point now) {
 
 size_t Pooler::release_handed() {
   released_any_ = true;
+  // With a peer that keeps its state where we can read it, our copy stays until SHUTDOWN.
+  auto keep_copy = [&](Connection& conn) {
+    if (handover_copies_ && conn.socket_.valid()) {
+      const int fd = conn.socket_.fd();
+      handover_copies_->keep(fd, std::move(conn.socket_));
+    }
+  };
   clients_.for_each_safe([&](ClientConnection* c) {
-    if (c->handed_over_) let_go(c);
+    if (!c->handed_over_) return;
+    keep_copy(*c);
+    let_go(c);
   });
   servers_.for_each_safe([&](ServerConnection* s) {
-    if (s->handed_over_) let_go(s);
+    if (!s->handed_over_) return;
+    keep_copy(*s);
+    let_go(s);
   });
   size_t still_here = 0;
   for (ClientConnection* c : clients_) {
@@ -1337,31 +1418,51 @@ void Pooler::store_connection(Connection& conn, const char* role) {
   if (auto* s = dynamic_cast<ServerConnection*>(&conn)) slot_write(*s);
 }
 
+void Pooler::write_slots(Connection& conn, const takeover::ConnectionRecord& record,
+                         std::map<std::string, std::string> params, bool busy) {
+  if (slots_file_ && !conn.store_name_.empty()) {
+    if (!conn.slot_) conn.slot_ = slots_file_->slots().allocate();
+    if (conn.slot_) {
+      slots_file_->slots().write(
+          conn.slot_, takeover::encode_connection_block(conn.store_name_, record, params), busy);
+    }
+  }
+  if (handover_slots_ && conn.handover_fd_ >= 0) {
+    if (!conn.handover_slot_) conn.handover_slot_ = handover_slots_->slots().allocate();
+    if (!conn.handover_slot_) return;  // full: the old process closes its copy if we die
+    // Named by the old process's fd, which is how it knows its copy.
+    if (!conn.store_name_.empty()) params[takeover::kStoreNameParam] = conn.store_name_;
+    handover_slots_->slots().write(
+        conn.handover_slot_,
+        takeover::encode_connection_block(std::to_string(conn.handover_fd_), record, params), busy);
+  }
+}
+
 void Pooler::slot_write(ClientConnection& c) {
-  if (!slots_file_ || c.store_name().empty()) return;
-  if (!c.state_slot()) c.set_state_slot(slots_file_->slots().allocate());
-  if (!c.state_slot()) return;
+  if (!(slots_file_ && !c.store_name().empty()) && !(handover_slots_ && c.handover_fd() >= 0)) {
+    return;
+  }
   // Prepared statements do not fit a slot: after a crash such a client is closed rather
   // than left to find its statements gone.
   const bool busy =
       (c.server() && !c.server()->at_transaction_boundary_after_scan()) || c.holds_statements();
-  slots_file_->slots().write(c.state_slot(),
-                             takeover::encode_connection_block(c.store_name(), client_record(c),
-                                                               tracked_values(c.params())),
-                             busy);
+  takeover::ConnectionRecord record = client_record(c);
+  // A link in a slot means a session; a transaction-mode pair at a boundary is two idle
+  // ends, and the slot is not rewritten when they part.
+  if (c.pool() && c.pool()->mode() != config::PoolMode::Session) record.link = 0;
+  write_slots(c, record, tracked_values(c.params()), busy);
 }
 
 void Pooler::slot_write(ServerConnection& s) {
-  if (!slots_file_ || s.store_name().empty()) return;
-  if (!s.state_slot()) s.set_state_slot(slots_file_->slots().allocate());
-  if (!s.state_slot()) return;
+  if (!(slots_file_ && !s.store_name().empty()) && !(handover_slots_ && s.handover_fd() >= 0)) {
+    return;
+  }
   const bool busy =
       s.state() != ServerConnection::State::kIdle &&
       !(s.state() == ServerConnection::State::kLinked && s.at_transaction_boundary_after_scan());
-  slots_file_->slots().write(s.state_slot(),
-                             takeover::encode_connection_block(s.store_name(), server_record(s),
-                                                               tracked_values(s.params())),
-                             busy);
+  takeover::ConnectionRecord record = server_record(s);
+  if (s.pool().mode() != config::PoolMode::Session) record.link = 0;
+  write_slots(s, record, tracked_values(s.params()), busy);
 }
 
 void Pooler::publish_slots() {

@@ -29,6 +29,7 @@
 #include "systemd/slots_file.h"
 #include "takeover/connection_record.h"
 #include "takeover/connection_state.h"
+#include "takeover/handover_copies.h"
 #include "tls/context.h"
 
 namespace pooler::admin {
@@ -58,6 +59,9 @@ class Pooler {
   void slot_write(ServerConnection& server);
   void slot_busy(Connection& conn, bool busy) {
     if (slots_file_ && conn.state_slot()) slots_file_->slots().set_busy(conn.state_slot(), busy);
+    if (handover_slots_ && conn.handover_slot()) {
+      handover_slots_->slots().set_busy(conn.handover_slot(), busy);
+    }
   }
   // After restoring from the store: replace the "slots" memfd there with ours.
   void publish_slots();
@@ -147,8 +151,18 @@ class Pooler {
   // wire (the new process owns the connections now) and leave the loop.
   void exit_for_takeover();
   // Rebuild connections received from an old process (takeover), before the loop runs.
+  // `from_takeover_peer`: they came from a running old process, which can take them back
+  // from our handover slots if we die before SHUTDOWN.
   Result<void> adopt(std::vector<takeover::ConnectionRecord> records, std::vector<Socket> sockets,
-                     const std::vector<takeover::ExtraState>& extra);
+                     const std::vector<takeover::ExtraState>& extra,
+                     bool from_takeover_peer = false);
+  // Rolling takeover, old side (SHOW FDS_SLOTS): from now on we keep a copy of each socket
+  // we release, and the region the peer keeps their state in.
+  Result<takeover::HandoverCopies*> start_handover_copies();
+  // Rolling takeover, new side: the old process's region (may be invalid: none offered),
+  // kept current for what we take from it until it is gone.
+  void use_handover_slots(Socket region);
+  void end_handover_slots();
   // The SHOW FDS_STATE rows: every tracked parameter per connection (only the frozen ones
   // in a rolling hand-over), and the stats per database not yet sent.
   std::vector<takeover::ExtraState> takeover_extra_state();
@@ -300,6 +314,12 @@ class Pooler {
   systemd::Notifier* notifier_ = nullptr;
   systemd::FdStore* fd_store_ = nullptr;
   std::unique_ptr<systemd::SlotsFile> slots_file_;
+  std::unique_ptr<takeover::HandoverCopies> handover_copies_;  // old side of a rolling takeover
+  std::unique_ptr<systemd::SlotsFile> handover_slots_;         // new side
+  // Both slot regions: the fd store's, and the old process's while it can take back.
+  void write_slots(Connection& conn, const takeover::ConnectionRecord& record,
+                   std::map<std::string, std::string> params, bool busy);
+  void take_back_handed_over(takeover::HandoverCopies& copies);
   bool restarting_ = false;  // SIGTERM with the fd store: hand everything to the next instance
   Clock::time_point restart_began_{};
   size_t restored_ = 0, dropped_ = 0;

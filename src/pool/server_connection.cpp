@@ -440,6 +440,7 @@ bool ServerConnection::handle_internal_message(char type, std::string_view body)
         connect_query_pending_ = false;
         state_ = State::kIdle;
         last_used_ = Clock::now();
+        pooler_.slot_write(*this);  // idle again, linked to nobody
         pool_->server_idle(this);
         return true;
       }
@@ -504,7 +505,8 @@ void ServerConnection::finish_setup() {
 }
 
 void ServerConnection::note_client_message(char type) {
-  if (state_slot() && at_transaction_boundary_after_scan()) {
+  if ((has_state_slot() || (client_ && client_->has_state_slot())) &&
+      at_transaction_boundary_after_scan()) {
     // Leaving a boundary: after a crash now, neither side can be trusted.
     pooler_.slot_busy(*this, true);
     if (client_) pooler_.slot_busy(*client_, true);
@@ -622,7 +624,8 @@ void ServerConnection::forward_to_client() {
           break;
         }
         ready_ += f.size();
-        if (state_slot() && at_transaction_boundary_after_scan()) {
+        if ((has_state_slot() || client->has_state_slot()) &&
+            at_transaction_boundary_after_scan()) {
           pooler_.slot_busy(*this, false);
           pooler_.slot_busy(*client, client->holds_statements());
         }
@@ -734,6 +737,8 @@ void ServerConnection::unlink_and_reset(bool run_reset) {
   } else {
     state_ = State::kIdle;
     last_used_ = Clock::now();
+    // A session server's slot names its client: it serves nobody now.
+    if (pool_->mode() == config::PoolMode::Session) pooler_.slot_write(*this);
     pool_->server_idle(this);
   }
 }
@@ -747,6 +752,7 @@ void ServerConnection::run_query(const std::string& sql) {
   // statement is always closed before it is prepared again.
   statements_.clear();
   state_ = State::kReset;
+  pooler_.slot_busy(*this, true);  // an answer is on its way: not a place to resume from
   pool_->server_resetting(this);
   std::string out;
   protocol::append_query(out, sql);

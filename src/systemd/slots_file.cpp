@@ -25,6 +25,27 @@ Result<std::unique_ptr<SlotsFile>> SlotsFile::create(size_t slots) {
   return file;
 }
 
+Result<std::unique_ptr<SlotsFile>> SlotsFile::attach(Socket fd) {
+  struct stat st {};
+  if (fstat(fd.fd(), &st) != 0) return make_error(std::string("fstat slots: ") + strerror(errno));
+  const size_t bytes = static_cast<size_t>(st.st_size);
+  if (bytes < 2 * takeover::StateSlots::kSlotSize) return make_error("slots memfd is too small");
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.fd(), 0);
+  if (mem == MAP_FAILED) return make_error(std::string("mmap slots: ") + strerror(errno));
+  const size_t slots = bytes / takeover::StateSlots::kSlotSize - 1;
+  std::unique_ptr<SlotsFile> file(
+      new SlotsFile(std::move(fd), static_cast<uint8_t*>(mem), bytes, slots));
+  file->slots_.format();
+  return file;
+}
+
+Result<std::vector<takeover::StateSlots::Entry>> SlotsFile::read_back() const {
+  std::string error;
+  auto entries = takeover::StateSlots::read(memory_, bytes_, &error);
+  if (!entries) return make_error(error);
+  return std::move(*entries);
+}
+
 SlotsFile::~SlotsFile() {
   if (memory_) munmap(memory_, bytes_);
 }

@@ -12,6 +12,9 @@ namespace pooler::systemd {
 class SlotsFile {
  public:
   static Result<std::unique_ptr<SlotsFile>> create(size_t slots);
+  // Maps a region another process created and sent us, and starts it empty: the new
+  // process of a rolling takeover writes there what the old one reads if we die.
+  static Result<std::unique_ptr<SlotsFile>> attach(Socket fd);
   ~SlotsFile();
   SlotsFile(const SlotsFile&) = delete;
   SlotsFile& operator=(const SlotsFile&) = delete;
@@ -21,6 +24,8 @@ class SlotsFile {
 
   // Reads the slots an earlier process left in an inherited memfd.
   static Result<std::vector<takeover::StateSlots::Entry>> read_inherited(int fd);
+  // Reads what a process we shared the region with left in it.
+  Result<std::vector<takeover::StateSlots::Entry>> read_back() const;
 
  private:
   SlotsFile(Socket fd, uint8_t* memory, size_t bytes, size_t slots)

@@ -46,7 +46,7 @@ void RollingTakeover::tick() {
   const bool got_some = batch && !client_.records().empty();
   if (got_some) {
     auto adopted = pooler_.adopt(std::move(client_.records()), std::move(client_.sockets()),
-                                 client_.extra_state());
+                                 client_.extra_state(), /*from_takeover_peer=*/true);
     if (!adopted) batch = adopted.error();
   }
   Result<size_t> busy = batch ? client_.release_batch() : Result<size_t>(batch.error());
@@ -64,6 +64,10 @@ void RollingTakeover::tick() {
 
 void RollingTakeover::finish() {
   timer_.reset();
+  if (still_busy_ == 0) {
+    POOLER_LOG(pooler_.log(), LogLevel::kLog,
+               "takeover: every connection has moved; the old process can go");
+  }
   pooler_.takeover_finished();
   done_();
 }

@@ -86,6 +86,22 @@ Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& record
   return send_all(sock, tail, {}, timeout_ms);
 }
 
+Result<void> send_slots_region(int sock, int memfd, size_t slots, int timeout_ms) {
+  std::string head;
+  const protocol::Column columns[] = {{"slots", 23, -1}};
+  protocol::append_row_description(head, columns);
+  if (auto r = send_all(sock, head, {}, timeout_ms); !r) return r;
+  std::string row;
+  const std::string count = std::to_string(slots);
+  const std::optional<std::string_view> values[] = {count};
+  protocol::append_data_row(row, values);
+  if (auto r = send_all(sock, row, {memfd}, timeout_ms); !r) return r;
+  std::string tail;
+  protocol::append_command_complete(tail, "SHOW");
+  protocol::append_ready_for_query(tail, 'I');
+  return send_all(sock, tail, {}, timeout_ms);
+}
+
 bool peer_has_our_uid(int sock) {
   ucred cred{};
   socklen_t len = sizeof cred;

@@ -16,6 +16,11 @@ inline constexpr size_t kMaxFdsPerMessage = 16;  // the receiver's control buffe
 Result<void> send_show_fds(int sock, const std::vector<ConnectionRecord>& records, int timeout_ms,
                            size_t rows_per_message = 1);
 
+// SHOW FDS_SLOTS, pooler-only: one row ("slots": how many) carrying the memfd in which the
+// new process of a rolling takeover keeps the state of each connection it took from us.
+// If it dies before SHUTDOWN, we read that state and take back our copies of its sockets.
+Result<void> send_slots_region(int sock, int memfd, size_t slots, int timeout_ms);
+
 // True if the peer of a Unix socket runs with our own effective uid (SO_PEERCRED).
 bool peer_has_our_uid(int sock);
 

@@ -7,6 +7,7 @@
 
 #include "systemd/slots_file.h"
 #include "takeover/restart_state.h"
+#include "takeover/slot_recovery.h"
 
 namespace pooler::takeover {
 
@@ -48,44 +49,20 @@ StoreRestore restore_from_slots(systemd::InheritedFds& inherited, systemd::FdSto
     drop_all(inherited, store, out);
     return out;
   }
-  std::map<std::string, std::pair<ConnectionBlock, bool>> by_name;
-  size_t undecodable = 0;
-  for (auto& e : entries.value()) {
-    auto block = decode_connection_block(e.payload);
-    if (block) {
-      std::string name = block->fdname;  // before the move: `a[k] = v` evaluates v first
-      by_name[name] = {std::move(block.value()), e.busy};
-    } else {
-      ++undecodable;
-      POOLER_LOG(log, LogLevel::kDebug, "fd store: undecodable slot: %s",
-                 block.error().message.c_str());
-    }
-  }
-  size_t busy = 0, missing = 0;
-  for (auto& [name, socket] : inherited.connections) {
-    auto it = by_name.find(name);
-    if (it == by_name.end() || it->second.second) {
-      (it == by_name.end() ? missing : busy)++;
-      drop(name, socket, store);
-      ++out.dropped;
-      continue;
-    }
-    ConnectionBlock& block = it->second.first;
-    ExtraState extra;
-    extra.kind = block.record.task == ConnectionRecord::Task::kServer ? ExtraState::Kind::kServer
-                                                                      : ExtraState::Kind::kClient;
-    extra.fd = block.record.fd;
-    extra.values = block.params;
-    extra.values["fdname"] = name;
-    out.extra.push_back(std::move(extra));
-    out.records.push_back(block.record);
-    out.sockets.push_back(std::move(socket));
-  }
+  SlotRecovery plan =
+      recover_from_slots(entries.value(), std::move(inherited.connections), SlotKeys::kStoreNames);
   inherited.connections.clear();
+  for (auto& d : plan.dropped) drop(d.key, d.socket, store);
+  out.dropped = plan.dropped.size();
+  out.records = std::move(plan.records);
+  out.sockets = std::move(plan.sockets);
+  out.extra = std::move(plan.extra);
   POOLER_LOG(log, LogLevel::kWarning,
              "fd store: recovering after a crash: %zu idle connections adopted, %zu dropped "
-             "(%zu mid-transaction, %zu without a record; %zu slots read, %zu undecodable)",
-             out.records.size(), out.dropped, busy, missing, entries.value().size(), undecodable);
+             "(%zu mid-transaction, %zu without a record, %zu whose session partner went; %zu "
+             "slots read, %zu undecodable)",
+             out.records.size(), out.dropped, plan.busy, plan.missing, plan.unlinked,
+             plan.slots_read, plan.undecodable);
   return out;
 }
 }  // namespace

@@ -65,6 +65,15 @@ Result<bool> TakeoverClient::receive_sockets() {
     return r.error();
   }
   maybe_abort_at("suspend");
+  if (peer_is_pooler_) {
+    if (auto r = simple_query("SHOW FDS_SLOTS;", Rows::kSlots); !r || !slots_region_.valid()) {
+      // An older pooler: the hand-over works, but if we die after the first batch the
+      // connections we took die with us.
+      POOLER_LOG(log_, LogLevel::kLog,
+                 "the old process keeps no copies for us (%s): connections we take depend on us",
+                 r ? "no region sent" : r.error().message.c_str());
+    }
+  }
   POOLER_LOG(log_, LogLevel::kLog, "SUSPEND finished, sending SHOW FDS");
   if (auto r = receive_batch(); !r) return r.error();
   if (peer_is_pooler_) {
@@ -89,8 +98,8 @@ Result<void> TakeoverClient::receive_batch() {
 }
 
 Result<size_t> TakeoverClient::release_batch() {
-  if (!released_once_) maybe_abort_at("shutdown");  // the last moment the old one resumes all
-  if (released_once_) maybe_abort_at("rolling");    // serving already, the rest still moving
+  if (!released_once_) maybe_abort_at("first_release");  // the old one still holds all
+  if (released_once_) maybe_abort_at("rolling");         // serving already, the rest still moving
   released_once_ = true;
   if (auto r = simple_query("RELEASE FDS;", Rows::kNone); !r) return r.error();
   // "RELEASE <n>": n connections are still busy in the old process.
@@ -206,6 +215,15 @@ Result<void> TakeoverClient::simple_query(const std::string& sql, Rows rows) {
       auto st = extra_state_from_row(*values);
       if (!st) return make_error("takeover: " + st.error().message);
       extra_.push_back(std::move(st.value()));
+    } else if (type == 'D' && rows == Rows::kSlots) {
+      while (pending_fds_.empty()) {
+        if (auto r = read_more(); !r) return r;
+        if (pending_fds_.empty() && !buf_.empty()) {
+          return make_error("takeover: SHOW FDS_SLOTS row without its memfd");
+        }
+      }
+      slots_region_ = Socket(pending_fds_.front());
+      pending_fds_.erase(pending_fds_.begin());
     } else if (type == 'D' && rows == Rows::kFds) {
       auto values = parse_data_row(body);
       if (!values) return make_error("takeover: malformed SHOW FDS row");

@@ -38,13 +38,16 @@ class TakeoverClient {
   // From the pooler-only SHOW FDS_STATE exchange; empty when the old process is PgBouncer.
   std::vector<ExtraState>& extra_state() { return extra_; }
   bool peer_is_pooler() const { return peer_is_pooler_; }
+  // Rolling: the old process's memfd for the state of what we take from it (invalid if it
+  // offered none). Keeping it current lets the old process take everything back if we die.
+  Socket take_slots_region() { return std::move(slots_region_); }
 
   // SHUTDOWN; then waits until the old process closed the connection and its pidfile is gone.
   Result<void> shutdown_old(const std::string& pidfile);
 
  private:
   Result<void> login();
-  enum class Rows { kNone, kFds, kState };
+  enum class Rows { kNone, kFds, kState, kSlots };
   Result<void> simple_query(const std::string& sql, Rows rows);
   Result<void> read_more();  // recvmsg into buf_, collecting passed fds
   bool next_message(char* type, std::string* body);
@@ -58,6 +61,7 @@ class TakeoverClient {
   std::vector<ConnectionRecord> records_;
   std::vector<Socket> sockets_;
   std::vector<ExtraState> extra_;
+  Socket slots_region_;
   bool peer_is_pooler_ = false;
   bool released_once_ = false;
   std::string last_tag_;  // CommandComplete of the last query

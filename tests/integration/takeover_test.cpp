@@ -228,12 +228,14 @@ TEST_F(TakeoverWithServerTls, ASessionClientWithATlsServerGetsACleanError) {
   EXPECT_EQ("3", again.value("SELECT 3"));
 }
 
-// Past the first batch the new process owns what it received; if it dies then, the old
-// one resumes its listeners and the connections it still held.
-TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {
+// Past the first batch the new process serves what it received; if it dies then, the old
+// one resumes its listeners and what it still held, and takes back from the new process's
+// slots every connection that was between transactions.
+TEST_F(Takeover, NewProcessDyingMidHandOverLeavesEveryClientServedByTheOldOne) {
   start_pooler();
   PqClient idle = connect();
   PqClient in_tx = connect();
+  idle.exec("SET application_name = 'moved_and_back'");
   EXPECT_EQ("1", idle.value("SELECT 1"));
   in_tx.exec("BEGIN");
   pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=rolling"});
@@ -243,8 +245,82 @@ TEST_F(Takeover, NewProcessDyingMidHandOverLeavesTheOldOneServingWhatItHolds) {
   in_tx.exec("COMMIT");
   PqClient fresh = connect();
   EXPECT_EQ("3", fresh.value("SELECT 3"));
-  // It had moved, so it went with the new process: closed, not hanging.
-  EXPECT_NE("no error", idle.expect_error("SELECT 4"));
+  // It had moved and the new process served it; the old one took it back.
+  EXPECT_TRUE(poll_until([&] {
+    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ("4", idle.value("SELECT 4")) << idle.last_error();
+  EXPECT_EQ("moved_and_back", idle.value("SHOW application_name"));
+}
+
+// The literal "just before SHUTDOWN": every connection has moved and the new process
+// serves them all. It dies; the old process has kept its copies and reads what state each
+// one was left in: every client was between transactions, so every client goes on, with
+// its parameters and its cancel key.
+TEST_F(Takeover, NewProcessDyingJustBeforeShutdownGivesEveryClientBackToTheOldOne) {
+  start_pooler();
+  PqClient a = connect();
+  PqClient b = connect();
+  a.exec("SET application_name = 'client_a'");
+  b.exec("SET DateStyle = 'SQL, DMY'");
+  EXPECT_EQ("1", a.value("SELECT 1"));
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"});
+  ASSERT_EQ(3, new_process_exit_code(pid));
+  // It got as far as SHUTDOWN: everything had moved.
+  EXPECT_NE(std::string::npos, read_file(new_log()).find("every connection has moved"))
+      << read_file(new_log());
+  expect_old_process_resumes();
+  ASSERT_TRUE(poll_until([&] {
+    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ("client_a", a.value("SHOW application_name")) << a.last_error();
+  EXPECT_EQ("SQL, DMY", b.value("SHOW DateStyle")) << b.last_error();
+  a.exec("BEGIN");
+  a.exec("CREATE TEMP TABLE t (n int) ON COMMIT DROP");
+  a.exec("INSERT INTO t VALUES (5)");
+  EXPECT_EQ("5", a.value("SELECT n FROM t"));
+  a.exec("COMMIT");
+  // The cancel key it got from the first process still reaches its query.
+  const std::string sleep_sql = "SELECT pg_sleep(30), 'taken back'";
+  ASSERT_EQ(1, PQsendQuery(b.raw(), sleep_sql.c_str()));
+  ASSERT_TRUE(poll_until([&] { return pg().is_running(sleep_sql); }));
+  PGcancel* cancel = PQgetCancel(b.raw());
+  char err[256];
+  EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
+  PQfreeCancel(cancel);
+  PGresult* r = PQgetResult(b.raw());
+  ASSERT_NE(nullptr, r);
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  EXPECT_STREQ("57014", state ? state : "(none)");
+  PQclear(r);
+  while ((r = PQgetResult(b.raw()))) PQclear(r);
+  EXPECT_EQ("2", b.value("SELECT 2"));
+  PqClient fresh = connect();
+  EXPECT_EQ("3", fresh.value("SELECT 3"));
+  EXPECT_TRUE(still_running(pooler().pid()));
+}
+
+// Session pooling: the server goes back to the old process together with its client, so
+// the temp table, the prepared statement and the settings are still there.
+TEST_F(Takeover, ASessionClientIsTakenBackWithItsServerWhenTheNewProcessDiesBeforeShutdown) {
+  PoolerOptions options;
+  options.pool_mode = "session";
+  start_pooler(options);
+  PqClient client = connect();
+  client.exec("CREATE TEMP TABLE kept (n int)");
+  client.exec("INSERT INTO kept VALUES (42)");
+  client.exec("PREPARE doubled AS SELECT $1::int * 2");
+  client.exec("SET application_name = 'session_back'");
+  const std::string backend = client.value("SELECT pg_backend_pid()");
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"});
+  ASSERT_EQ(3, new_process_exit_code(pid));
+  ASSERT_TRUE(poll_until([&] {
+    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ(backend, client.value("SELECT pg_backend_pid()")) << client.last_error();
+  EXPECT_EQ("42", client.value("SELECT n FROM kept"));
+  EXPECT_EQ("8", client.value("EXECUTE doubled(4)"));
+  EXPECT_EQ("session_back", client.value("SHOW application_name"));
 }
 
 // The userlist holds only alice's SCRAM secret: the pooler can log in to PostgreSQL as her
@@ -487,9 +563,9 @@ TEST_F(Takeover, NewProcessDyingDuringShowFdsLeavesTheOldOneServing) {
   expect_takeover_failure_leaves_old_serving("show_fds");
 }
 
-TEST_F(Takeover, NewProcessDyingBeforeShutdownLeavesTheOldOneServing) {
+TEST_F(Takeover, NewProcessDyingBeforeItsFirstReleaseLeavesTheOldOneServing) {
   start_pooler();
-  expect_takeover_failure_leaves_old_serving("shutdown");
+  expect_takeover_failure_leaves_old_serving("first_release");
 }
 
 // Migration from PgBouncer 1.18 (Debian's package) and back: the same ini, the same port

@@ -1,0 +1,38 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "core/socket.h"
+#include "systemd/slots_file.h"
+#include "takeover/slot_recovery.h"
+
+namespace pooler::takeover {
+
+// The old side of a rolling takeover's safety net. The new process serves what it took at
+// once, but until SHUTDOWN we keep our copy of every socket we gave it, and it keeps the
+// state of each (the same crash-safe slots as the fd store's) in a region we created and
+// sent it. If it dies before SHUTDOWN, we take back whatever its slots show in a known
+// place, as a restart after a crash would; the rest is closed.
+class HandoverCopies {
+ public:
+  static Result<std::unique_ptr<HandoverCopies>> create(size_t slots);
+
+  int region_fd() const { return region_->fd(); }
+  size_t capacity() { return region_->slots().capacity(); }
+  // A socket the peer confirmed it adopted: still open here, but we never read or write it.
+  void keep(int old_fd, Socket socket) { kept_.emplace(old_fd, std::move(socket)); }
+  size_t kept() const { return kept_.size(); }
+  // The peer died before SHUTDOWN: what to take back; the rest is in `dropped`. Empties
+  // this object. If the region cannot be read, everything is dropped and `error` says why.
+  SlotRecovery recover(std::string* error);
+
+ private:
+  explicit HandoverCopies(std::unique_ptr<systemd::SlotsFile> region)
+      : region_(std::move(region)) {}
+  std::unique_ptr<systemd::SlotsFile> region_;
+  std::map<int, Socket> kept_;  // by our fd number, which the peer's slots name
+};
+
+}  // namespace pooler::takeover
