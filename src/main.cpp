@@ -268,7 +268,13 @@ int main(int argc, char** argv) {
     }
     // Under systemd we become the main process just before the old one leaves.
     auto end_takeover = [&]() -> pooler::Result<void> {
-      if (status_fd >= 0) pooler::takeover::announce_new_main_process(notifier);
+      if (status_fd >= 0) {
+        // Said first: if we die after MAINPID=, the reload command gives it back to the old
+        // process, which takes back what it gave us.
+        static constexpr std::string_view kMain = "main\n";
+        (void)!write(status_fd, kMain.data(), kMain.size());
+        pooler::takeover::announce_new_main_process(notifier);
+      }
       auto r = takeover_client->shutdown_old(pooler.settings().pidfile);
       pooler.end_handover_slots();  // the old process and its copies are gone
       return r;

@@ -77,24 +77,42 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
   report_out.reset();  // EOF on report_in once the daemon is done with it
   int status = 0;
   waitpid(child, &status, 0);
-  std::string report;
+  // Lines: "main" once the daemon is about to send MAINPID=, then "ok" or why it failed.
+  std::string report, received;
+  bool became_main = false;
   char buf[512];
-  for (;;) {
+  for (bool done = false; !done;) {
     ssize_t n = read(report_in.fd(), buf, sizeof buf);
-    if (n > 0) {
-      report.append(buf, static_cast<size_t>(n));
-      if (report.find('\n') != std::string::npos) break;
-      continue;
-    }
     if (n < 0 && errno == EINTR) continue;
-    break;  // EOF: the daemon died or finished without a word
+    if (n <= 0) break;  // EOF: the daemon died or finished without a word
+    received.append(buf, static_cast<size_t>(n));
+    for (size_t nl; !done && (nl = received.find('\n')) != std::string::npos;) {
+      std::string line = received.substr(0, nl);
+      received.erase(0, nl + 1);
+      if (line == "main") {
+        became_main = true;
+      } else {
+        report = std::move(line);
+        done = true;
+      }
+    }
   }
   report_in.reset();
   if (report.rfind("ok", 0) != 0) {
-    std::string reason = report.empty() ? "the new process exited during the takeover" : report;
-    if (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    POOLER_LOG(log, LogLevel::kError, "reload failed, the old process keeps serving: %s",
-               reason.c_str());
+    const std::string reason =
+        report.empty() ? "the new process exited during the takeover" : report;
+    if (became_main) {
+      // It died between MAINPID= and SHUTDOWN: the old process is alive, takes back what it
+      // had given, and must be the main process again before this command returns.
+      notifier.main_pid(old_main_pid);
+      POOLER_LOG(log, LogLevel::kError,
+                 "reload failed after the new process had become the main process; main "
+                 "process %d again, the old process keeps serving: %s",
+                 old_main_pid, reason.c_str());
+    } else {
+      POOLER_LOG(log, LogLevel::kError, "reload failed, the old process keeps serving: %s",
+                 reason.c_str());
+    }
     return fail();
   }
   // The new daemon is the main process now; return once the old one is really gone.

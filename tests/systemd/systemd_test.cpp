@@ -239,6 +239,35 @@ TEST_F(SystemdTest, ReloadThatFailsInTheTakeoverIsReportedAndTheOldProcessKeepsS
   EXPECT_EQ(show("NRestarts"), "0");
 }
 
+// The new process dies at the last moment, after it told systemd it is the main process
+// and after every connection moved to it, but before SHUTDOWN. The reload command gives the
+// main process back; the old process takes back the client it had handed over.
+TEST_F(SystemdTest, ReloadWhoseNewProcessDiesJustBeforeShutdownLeavesTheOldOneMainAndServing) {
+  UnitOptions options;
+  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"};
+  install(options);
+  start_socket();
+  PqClient client = connected_client();
+  client.exec("SET application_name = 'stays'");
+  const std::string pid = show("MainPID");
+  CommandResult reload = harness().systemctl({"reload", unit().service()});
+  EXPECT_NE(reload.code, 0) << reload.both();
+  std::string log;
+  EXPECT_TRUE(poll_until(
+      [&] {
+        log = messages({"_SYSTEMD_USER_UNIT=" + unit().service()});
+        return contains(log, "after the new process had become the main process") &&
+               contains(log, "died before SHUTDOWN: taking back");
+      },
+      30s))
+      << log;
+  EXPECT_EQ(show("MainPID"), pid);
+  EXPECT_EQ(show("ActiveState"), "active");
+  EXPECT_EQ(client.value("SHOW application_name"), "stays");
+  EXPECT_EQ(connected_client().value("SELECT 2"), "2");
+  EXPECT_EQ(show("NRestarts"), "0");
+}
+
 TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
   UnitOptions options;
   options.default_pool_size = 5;
