@@ -138,7 +138,7 @@ void ClientConnection::on_readable() {
   last_activity_ = Clock::now();
   // Bytes we hold are lost if we crash before they reach a server: not idle any more, so
   // crash recovery closes this client rather than leave it waiting for an answer.
-  if (state_ == State::kIdle) pooler_.slot_busy(*this, true);
+  pooler_.slot_busy(*this, true);
   if (pool_) pool_->db().stats.bytes_received += static_cast<uint64_t>(n);
   process_input();
 }

@@ -56,6 +56,7 @@ class Connection {
   // Sends out_ now, waiting for the socket if needed (takeover only: the loop is suspended).
   bool flush_blocking(int timeout_ms);
   bool has_pending_output() const { return !out_.empty(); }
+  bool has_buffered_input() const { return in_.size() > 0; }
   // What sits in this connection's buffers, for SHOW SOCKETS.
   struct BufferState {
     size_t received = 0;   // bytes in the read buffer

@@ -1089,7 +1089,8 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (r.task != ConnectionRecord::Task::kServer) continue;
     Database* db = find_database(r.database);
     if (!db) {
-      ++dropped;  // database gone from the new config: Socket closes it
+      ++dropped;                        // database gone from the new config
+      sockets[i].shutdown_and_close();  // another process may hold a copy too
       continue;
     }
     Pool& pool = pool_for(*db, r.user);
@@ -1118,6 +1119,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     Database* db = find_database(r.database);
     if (!db) {
       ++dropped;
+      sockets[i].shutdown_and_close();
       continue;
     }
     Pool& pool = pool_for(*db, r.user);
@@ -1184,7 +1186,7 @@ void Pooler::release_slot(Connection& conn) {
   if (slots_file_ && conn.slot_ && !exiting_for_takeover_) slots_file_->slots().release(conn.slot_);
   // Gone from us: if we die, the old process closes its copy.
   if (handover_slots_ && conn.handover_slot_) handover_slots_->slots().release(conn.handover_slot_);
-  conn.handover_slot_ = 0;
+  conn.set_handover(-1, 0);
 }
 
 Result<takeover::HandoverCopies*> Pooler::start_handover_copies() {
@@ -1247,6 +1249,7 @@ void Pooler::take_back_handed_over(takeover::HandoverCopies& copies) {
 void Pooler::let_go(ClientConnection* c) {
   if (c->closing_) return;
   c->closing_ = true;
+  if (fd_store_ && !c->store_name_.empty()) fd_store_->count_handed_on(1);
   if (ServerConnection* s = c->server_) {
     s->client_ = nullptr;  // it moved with its client; let go on its own
     c->server_ = nullptr;
@@ -1264,6 +1267,7 @@ void Pooler::let_go(ClientConnection* c) {
 void Pooler::let_go(ServerConnection* s) {
   if (s->closing_) return;
   s->closing_ = true;
+  if (fd_store_ && !s->store_name_.empty()) fd_store_->count_handed_on(1);
   s->state_ = ServerConnection::State::kClosing;
   s->client_ = nullptr;
   s->pool().forget_server(s);

@@ -484,6 +484,7 @@ void ServerConnection::link(ClientConnection* client) {
   pool_->server_linked(this);
   if (!sync.empty()) {
     state_ = State::kSetup;
+    pooler_.slot_busy(*this, true);  // the answer to the sync is on its way
     std::string out;
     protocol::append_query(out, sync);
     client->on_server_linked(this);
@@ -626,8 +627,7 @@ void ServerConnection::forward_to_client() {
         ready_ += f.size();
         if ((has_state_slot() || client->has_state_slot()) &&
             at_transaction_boundary_after_scan()) {
-          pooler_.slot_busy(*this, false);
-          pooler_.slot_busy(*client, client->holds_statements());
+          idle_mark_pending_ = true;  // not before the client has every byte of the answer
         }
         if (pool_->mode() != config::PoolMode::Session && at_transaction_boundary_after_scan() &&
             client->at_message_boundary()) {
@@ -661,6 +661,7 @@ void ServerConnection::forward_to_client() {
                   "transaction blocks not allowed in statement pooling mode");
     return;
   }
+  mark_idle_once_flushed();
   if (fast_close_pending_) {
     fast_close();
     return;
@@ -668,9 +669,23 @@ void ServerConnection::forward_to_client() {
   if (release_pending_) release_after_boundary();
 }
 
+void ServerConnection::mark_idle_once_flushed() {
+  // Crash-safe slots may say "idle" only when no byte of either side is in our buffers:
+  // a process adopting these sockets could not deliver or parse them.
+  if (!idle_mark_pending_ || !client_ || ready_ > 0 || in_.size() > 0 ||
+      !at_transaction_boundary_after_scan() || client_->has_buffered_input() ||
+      client_->has_pending_output()) {
+    return;
+  }
+  idle_mark_pending_ = false;
+  pooler_.slot_busy(*this, false);
+  pooler_.slot_busy(*client_, client_->holds_statements());
+}
+
 void ServerConnection::on_source_drained() {
   // Our bytes all reached the client (we were the source).
   start_reading();
+  mark_idle_once_flushed();
   if (fast_close_pending_) {
     fast_close();
     return;
@@ -761,6 +776,7 @@ void ServerConnection::run_query(const std::string& sql) {
 
 void ServerConnection::run_auth_query(ClientConnection* client) {
   state_ = State::kAuthQuery;
+  pooler_.slot_busy(*this, true);
   client_ = client;
   client->auth_query_started(this);
   auth_query_reply_ = std::make_unique<auth::AuthQueryReply>();

@@ -146,6 +146,8 @@ class ServerConnection final : public Connection {
   bool close_needed_ = false;
   bool release_pending_ = false;     // release to the pool once the client took all bytes
   bool fast_close_pending_ = false;  // server_fast_close once the client took all bytes
+  bool idle_mark_pending_ = false;   // at a boundary; the slots say idle once all bytes went
+  void mark_idle_once_flushed();
   bool connect_query_pending_ = false;
   bool tracking_ = false;
   ServerStatements statements_;

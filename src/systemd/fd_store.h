@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -26,6 +27,8 @@ class FdStore {
   size_t refused() const { return refused_; }
   // Adopted entries that are already in the store count against the limit too.
   void count_existing(size_t n) { stored_ += n; }
+  // Entries a takeover successor owns now: they count against its limit, not ours.
+  void count_handed_on(size_t n) { stored_ -= std::min(n, stored_); }
 
  private:
   Logger& log_;

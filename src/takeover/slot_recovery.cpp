@@ -1,7 +1,6 @@
 #include "takeover/slot_recovery.h"
 
 #include <map>
-#include <set>
 
 #include "takeover/restart_state.h"
 
@@ -59,18 +58,20 @@ SlotRecovery recover_from_slots(const std::vector<StateSlots::Entry>& entries,
   std::vector<bool> keep(candidates.size(), true);
   for (bool changed = true; changed;) {
     changed = false;
-    std::set<int> clients, servers;
+    std::map<int, int> client_links, server_links;  // fd -> the partner it names
     for (size_t i = 0; i < candidates.size(); ++i) {
       if (!keep[i]) continue;
       const ConnectionRecord& r = candidates[i].block->record;
-      (is_server(r) ? servers : clients).insert(r.fd);
+      (is_server(r) ? server_links : client_links)[r.fd] = r.link;
     }
     for (size_t i = 0; i < candidates.size(); ++i) {
       if (!keep[i]) continue;
       const ConnectionRecord& r = candidates[i].block->record;
       if (r.link == 0) continue;
-      const auto& partners = is_server(r) ? clients : servers;
-      if (partners.count(r.link) == 0) {
+      // Both ends must name each other: a stale link is no session to restore.
+      const auto& partners = is_server(r) ? client_links : server_links;
+      auto partner = partners.find(r.link);
+      if (partner == partners.end() || partner->second != r.fd) {
         keep[i] = false;
         changed = true;
       }

@@ -101,6 +101,19 @@ TEST(SlotRecovery, AServerWhoseSessionClientWentIsDroppedToo) {
   EXPECT_EQ(plan.unlinked, 1u);
 }
 
+TEST(SlotRecovery, ALinkTheOtherEndDoesNotReturnIsNoSession) {
+  // Server 22 names client 20, but client 20 is linked to nobody (or to another server).
+  std::vector<StateSlots::Entry> entries = {
+      slot("1", record(kClient, 20, 0), false), slot("2", record(kServer, 22, 20), false),
+      slot("3", record(kClient, 21, 23), false), slot("4", record(kServer, 23, 25), false)};
+  std::vector<std::pair<std::string, Socket>> sockets;
+  for (const char* key : {"1", "2", "3", "4"}) sockets.push_back(held(key));
+  auto plan = recover_from_slots(entries, std::move(sockets), SlotKeys::kOldFds);
+  ASSERT_EQ(plan.records.size(), 1u);
+  EXPECT_EQ(plan.records[0].fd, 20);  // unlinked: a client of its own
+  EXPECT_EQ(plan.unlinked, 3u);
+}
+
 TEST(SlotRecovery, StoreNamesTravelAsFdnameForBothKindsOfKeys) {
   // After a crash the key is the fd store name itself.
   {
