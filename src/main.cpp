@@ -253,6 +253,7 @@ int main(int argc, char** argv) {
     }
     size_t still_busy_in_old = 0;
     if (taking_over) {
+      if (takeover_client->rolling()) pooler.defer_fd_store();
       pooler.use_handover_slots(takeover_client->take_slots_region());
       if (auto r = pooler.adopt(std::move(records), std::move(sockets),
                                 takeover_client->extra_state(), /*from_takeover_peer=*/true);
@@ -265,6 +266,7 @@ int main(int argc, char** argv) {
         if (!busy) return fail_daemon(1, busy.error().message);
         still_busy_in_old = busy.value();
       }
+      pooler.put_adopted_servers_to_work();
     }
     // Under systemd we become the main process just before the old one leaves.
     auto end_takeover = [&]() -> pooler::Result<void> {
@@ -275,8 +277,13 @@ int main(int argc, char** argv) {
         (void)!write(status_fd, kMain.data(), kMain.size());
         pooler::takeover::announce_new_main_process(notifier);
       }
-      auto r = takeover_client->shutdown_old(pooler.settings().pidfile);
+      auto r = takeover_client->shutdown_old(pooler.settings().pidfile, [&] {
+        // Past this line the old process is leaving: the main process cannot go back to it.
+        static constexpr std::string_view kShutdown = "shutdown\n";
+        if (status_fd >= 0) (void)!write(status_fd, kShutdown.data(), kShutdown.size());
+      });
       pooler.end_handover_slots();  // the old process and its copies are gone
+      if (r) pooler.resume_fd_store();
       return r;
     };
     if (taking_over && !takeover_client->rolling()) {
@@ -303,7 +310,7 @@ int main(int argc, char** argv) {
       } else {
         pooler.set_restore_counts(0, restore.dropped);
       }
-      pooler.publish_slots();
+      if (!(taking_over && takeover_client->rolling())) pooler.publish_slots();
     }
 
     // Ready means: config loaded, listeners live, admin console answering. The pidfile is

@@ -402,7 +402,7 @@ void AdminConsole::show_fds_slots(ClientConnection& client) {
                 sqlstate::kObjectNotInPrerequisiteState);
     return;
   }
-  auto copies = pooler_.start_handover_copies();
+  auto copies = pooler_.start_handover_copies(takeover::peer_pid(client.fd()));
   if (!copies) {
     reply_error(client, "no slots region: " + copies.error().message,
                 sqlstate::kObjectNotInPrerequisiteState);

@@ -12,6 +12,7 @@
 
 #include "admin/admin_console.h"
 #include "auth/crypto.h"
+#include "core/process.h"
 #include "pool/cancel_forwarder.h"
 #include "pool/server_address.h"
 #include "pool/tcp_options.h"
@@ -460,8 +461,11 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
                  quiescent() ? "all connections were quiet" : busy_reason().c_str());
       auto copies = std::move(handover_copies_);
       const bool gave_some = released_any_;
+      // Whatever it was sent, released or not, is safe to serve again only once it can no
+      // longer touch it.
+      const bool peer_gone = !copies || stop_takeover_peer(copies->peer_pid(), copies->kept());
       suspend_all(false);
-      if (copies && gave_some) take_back_handed_over(*copies);
+      if (copies && gave_some && peer_gone) take_back_handed_over(*copies);
     }
   }
   if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
@@ -1147,9 +1151,15 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     }
   }
   for (auto& [fd, s] : servers_by_old_fd) slot_write(*s);
-  // Waiting clients get an idle one at once; one the pool has no room for is closed.
+  // Waiting clients get an idle one at once; one the pool has no room for is closed. Not
+  // before the old process let go of it: until RELEASE FDS it may still take it back.
   for (auto& [fd, s] : servers_by_old_fd) {
-    if (s->state() != ServerConnection::State::kLinked) s->pool().server_idle(s);
+    if (s->state() == ServerConnection::State::kLinked) continue;
+    if (from_takeover_peer) {
+      adopted_before_release_.push_back(s);
+    } else {
+      s->pool().server_idle(s);
+    }
   }
   for (auto& [fd, c] : clients_by_old_fd) slot_write(*c);
   POOLER_LOG(log_, LogLevel::kLog, "takeover: adopted %zu clients and %zu servers (%zu dropped)",
@@ -1189,11 +1199,11 @@ void Pooler::release_slot(Connection& conn) {
   conn.set_handover(-1, 0);
 }
 
-Result<takeover::HandoverCopies*> Pooler::start_handover_copies() {
+Result<takeover::HandoverCopies*> Pooler::start_handover_copies(int peer_pid) {
   if (handover_copies_) return handover_copies_.get();
   // Room for every connection we have, and for servers we may still open.
   const size_t now = clients_.size() + servers_.size();
-  auto created = takeover::HandoverCopies::create(now + now / 4 + 64);
+  auto created = takeover::HandoverCopies::create(now + now / 4 + 64, peer_pid);
   if (!created) return created.error();
   handover_copies_ = std::move(created.value());
   return handover_copies_.get();
@@ -1217,6 +1227,50 @@ void Pooler::end_handover_slots() {
   for (ClientConnection* c : clients_) c->set_handover(-1, 0);
   for (ServerConnection* s : servers_) s->set_handover(-1, 0);
   handover_slots_.reset();
+}
+
+void Pooler::put_adopted_servers_to_work() {
+  // Nothing ran since adopt(): each of these is still ours and idle.
+  auto servers = std::move(adopted_before_release_);
+  adopted_before_release_.clear();
+  for (ServerConnection* s : servers) {
+    if (!s->closing() && s->state() == ServerConnection::State::kIdle) s->pool().server_idle(s);
+  }
+}
+
+void Pooler::resume_fd_store() {
+  if (!fd_store_deferred_) return;
+  fd_store_deferred_ = false;
+  for (ClientConnection* c : clients_) {
+    if (carried_over(*c) && c->state() != ClientConnection::State::kStartup &&
+        c->state() != ClientConnection::State::kTlsHandshake &&
+        c->state() != ClientConnection::State::kAuthQuery &&
+        c->state() != ClientConnection::State::kAuth &&
+        c->state() != ClientConnection::State::kWelcomeWait) {
+      store_connection(*c, "client");
+    }
+  }
+  for (ServerConnection* s : servers_) {
+    if (!s->closing() && !s->logging_in()) store_connection(*s, "server");
+  }
+  publish_slots();
+}
+
+bool Pooler::stop_takeover_peer(int peer, size_t kept) {
+  // A process that died is gone within milliseconds; one we gave up on (it stopped
+  // reading) is stopped. Blocking, but only on this failure path.
+  if (wait_until_gone(peer, std::chrono::milliseconds(500))) return true;
+  POOLER_LOG(log_, LogLevel::kWarning,
+             "takeover: the new process (pid %d) still runs after we lost it: stopping it "
+             "(SIGKILL) before we serve again what it had",
+             peer);
+  kill(peer, SIGKILL);
+  if (wait_until_gone(peer, std::chrono::seconds(2))) return true;
+  POOLER_LOG(log_, LogLevel::kError,
+             "takeover: the new process (pid %d) did not stop: leaving it the %zu connections "
+             "it had",
+             peer, kept);
+  return false;  // our copies close without a word: it may still serve them
 }
 
 void Pooler::take_back_handed_over(takeover::HandoverCopies& copies) {
@@ -1414,7 +1468,10 @@ void Pooler::end_rolling_handover() {
 }
 
 void Pooler::store_connection(Connection& conn, const char* role) {
-  if (!fd_store_ || !fd_store_->enabled() || !conn.store_name().empty() || conn.tls()) return;
+  if (!fd_store_ || !fd_store_->enabled() || !conn.store_name().empty() || conn.tls() ||
+      fd_store_deferred_) {
+    return;
+  }
   std::string name = fd_store_->new_name(role);
   if (!fd_store_->store(conn.fd(), name)) return;
   conn.set_store_name(std::move(name));

@@ -158,11 +158,19 @@ class Pooler {
                      bool from_takeover_peer = false);
   // Rolling takeover, old side (SHOW FDS_SLOTS): from now on we keep a copy of each socket
   // we release, and the region the peer keeps their state in.
-  Result<takeover::HandoverCopies*> start_handover_copies();
+  Result<takeover::HandoverCopies*> start_handover_copies(int peer_pid);
   // Rolling takeover, new side: the old process's region (may be invalid: none offered),
   // kept current for what we take from it until it is gone.
+  // Rolling takeover, new side, after RELEASE FDS: the idle servers of the batch join their
+  // pools (waiting clients get them at once).
+  void put_adopted_servers_to_work();
   void use_handover_slots(Socket region);
   void end_handover_slots();
+  // Rolling takeover, new side: nothing of ours goes into systemd's fd store until the old
+  // process is gone. If we die before, the store must not hold our own clients open, nor
+  // carry our slots in place of the old process's.
+  void defer_fd_store() { fd_store_deferred_ = true; }
+  void resume_fd_store();
   // The SHOW FDS_STATE rows: every tracked parameter per connection (only the frozen ones
   // in a rolling hand-over), and the stats per database not yet sent.
   std::vector<takeover::ExtraState> takeover_extra_state();
@@ -292,7 +300,8 @@ class Pooler {
   // A takeover peer that goes silent before it has taken anything is dropped after
   // suspend_timeout, and we resume (check_takeover_peer).
   Clock::time_point takeover_peer_heard_{};
-  bool released_any_ = false;  // RELEASE FDS came: the peer owns connections, no way back
+  bool released_any_ = false;  // RELEASE FDS came: the peer serves them; only a take-back
+                               // (HandoverCopies) returns them
   bool exiting_for_takeover_ = false;
   bool rolling_ = false;           // SUSPEND ROLLING from a pooler peer
   bool listeners_handed_ = false;  // rolling: the listeners went with the first batch
@@ -316,10 +325,13 @@ class Pooler {
   std::unique_ptr<systemd::SlotsFile> slots_file_;
   std::unique_ptr<takeover::HandoverCopies> handover_copies_;  // old side of a rolling takeover
   std::unique_ptr<systemd::SlotsFile> handover_slots_;         // new side
+  bool fd_store_deferred_ = false;
   // Both slot regions: the fd store's, and the old process's while it can take back.
   void write_slots(Connection& conn, const takeover::ConnectionRecord& record,
                    std::map<std::string, std::string> params, bool busy);
   void take_back_handed_over(takeover::HandoverCopies& copies);
+  bool stop_takeover_peer(int peer_pid, size_t kept);  // true once it is gone
+  std::vector<ServerConnection*> adopted_before_release_;
   bool restarting_ = false;  // SIGTERM with the fd store: hand everything to the next instance
   Clock::time_point restart_began_{};
   size_t restored_ = 0, dropped_ = 0;

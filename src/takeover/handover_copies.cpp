@@ -5,10 +5,10 @@
 
 namespace pooler::takeover {
 
-Result<std::unique_ptr<HandoverCopies>> HandoverCopies::create(size_t slots) {
+Result<std::unique_ptr<HandoverCopies>> HandoverCopies::create(size_t slots, int peer_pid) {
   auto region = systemd::SlotsFile::create(slots);
   if (!region) return region.error();
-  return std::unique_ptr<HandoverCopies>(new HandoverCopies(std::move(region.value())));
+  return std::unique_ptr<HandoverCopies>(new HandoverCopies(std::move(region.value()), peer_pid));
 }
 
 SlotRecovery HandoverCopies::recover(std::string* error) {

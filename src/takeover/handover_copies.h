@@ -17,7 +17,9 @@ namespace pooler::takeover {
 // place, as a restart after a crash would; the rest is closed.
 class HandoverCopies {
  public:
-  static Result<std::unique_ptr<HandoverCopies>> create(size_t slots);
+  // `peer_pid`: the new process, which must be gone before we touch its sockets again.
+  static Result<std::unique_ptr<HandoverCopies>> create(size_t slots, int peer_pid);
+  int peer_pid() const { return peer_pid_; }
 
   int region_fd() const { return region_->fd(); }
   size_t capacity() { return region_->slots().capacity(); }
@@ -29,9 +31,10 @@ class HandoverCopies {
   SlotRecovery recover(std::string* error);
 
  private:
-  explicit HandoverCopies(std::unique_ptr<systemd::SlotsFile> region)
-      : region_(std::move(region)) {}
+  HandoverCopies(std::unique_ptr<systemd::SlotsFile> region, int peer_pid)
+      : region_(std::move(region)), peer_pid_(peer_pid) {}
   std::unique_ptr<systemd::SlotsFile> region_;
+  int peer_pid_;
   std::map<int, Socket> kept_;  // by our fd number, which the peer's slots name
 };
 

@@ -50,8 +50,10 @@ void RollingTakeover::tick() {
     if (!adopted) batch = adopted.error();
   }
   Result<size_t> busy = batch ? client_.release_batch() : Result<size_t>(batch.error());
+  pooler_.put_adopted_servers_to_work();
   if (!busy) {
-    // The old process went away: what it still held went with it; we keep what we have.
+    // The exchange broke. If the old process died, what it still held went with it and we
+    // keep what we have; if it lives, it takes back what we took (and stops us first).
     POOLER_LOG(pooler_.log(), LogLevel::kWarning, "takeover: hand-over cut short: %s",
                busy.error().message.c_str());
     finish();

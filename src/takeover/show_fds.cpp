@@ -109,4 +109,11 @@ bool peer_has_our_uid(int sock) {
   return cred.uid == geteuid();
 }
 
+int peer_pid(int sock) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+  return cred.pid;
+}
+
 }  // namespace pooler::takeover

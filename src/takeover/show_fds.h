@@ -23,5 +23,7 @@ Result<void> send_slots_region(int sock, int memfd, size_t slots, int timeout_ms
 
 // True if the peer of a Unix socket runs with our own effective uid (SO_PEERCRED).
 bool peer_has_our_uid(int sock);
+// The pid of the peer of a Unix socket (SO_PEERCRED), 0 if unknown.
+int peer_pid(int sock);
 
 }  // namespace pooler::takeover

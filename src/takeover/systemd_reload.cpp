@@ -9,26 +9,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 
+#include "core/process.h"
 #include "core/socket.h"
 
 namespace pooler::takeover {
-
-namespace {
-// Alive and not a zombie waiting for its parent (the manager) to reap it.
-bool process_running(int pid) {
-  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  auto close_paren = line.rfind(')');
-  return close_paren == std::string::npos || close_paren + 2 >= line.size() ||
-         line[close_paren + 2] != 'Z';
-}
-}  // namespace
 
 void announce_new_main_process(systemd::Notifier& notifier) {
   notifier.main_pid(getpid());
@@ -77,9 +64,10 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
   report_out.reset();  // EOF on report_in once the daemon is done with it
   int status = 0;
   waitpid(child, &status, 0);
-  // Lines: "main" once the daemon is about to send MAINPID=, then "ok" or why it failed.
+  // Lines: "main" once the daemon is about to send MAINPID=, "shutdown" just before it
+  // sends SHUTDOWN, then "ok" or why it failed.
   std::string report, received;
-  bool became_main = false;
+  bool became_main = false, old_told_to_leave = false;
   char buf[512];
   for (bool done = false; !done;) {
     ssize_t n = read(report_in.fd(), buf, sizeof buf);
@@ -91,6 +79,8 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
       received.erase(0, nl + 1);
       if (line == "main") {
         became_main = true;
+      } else if (line == "shutdown") {
+        old_told_to_leave = true;
       } else {
         report = std::move(line);
         done = true;
@@ -101,7 +91,14 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
   if (report.rfind("ok", 0) != 0) {
     const std::string reason =
         report.empty() ? "the new process exited during the takeover" : report;
-    if (became_main) {
+    if (became_main && (old_told_to_leave || !process_running(old_main_pid))) {
+      // Nobody to go back to: the service has lost its main process.
+      POOLER_LOG(log, LogLevel::kError,
+                 "reload failed after the old process was told to shut down; no process is "
+                 "left to serve: %s",
+                 reason.c_str());
+      return 1;
+    } else if (became_main) {
       // It died between MAINPID= and SHUTDOWN: the old process is alive, takes back what it
       // had given, and must be the main process again before this command returns.
       notifier.main_pid(old_main_pid);

@@ -255,8 +255,10 @@ Result<void> TakeoverClient::simple_query(const std::string& sql, Rows rows) {
   }
 }
 
-Result<void> TakeoverClient::shutdown_old(const std::string& pidfile) {
+Result<void> TakeoverClient::shutdown_old(const std::string& pidfile,
+                                          const std::function<void()>& before_send) {
   maybe_abort_at("shutdown");
+  if (before_send) before_send();
   POOLER_LOG(log_, LogLevel::kLog, "sending SHUTDOWN");
   std::string out;
   protocol::append_query(out, "SHUTDOWN;");

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,9 @@ class TakeoverClient {
   Socket take_slots_region() { return std::move(slots_region_); }
 
   // SHUTDOWN; then waits until the old process closed the connection and its pidfile is gone.
-  Result<void> shutdown_old(const std::string& pidfile);
+  // `before_send` runs just before SHUTDOWN goes out: past it, the old process is leaving.
+  Result<void> shutdown_old(const std::string& pidfile,
+                            const std::function<void()>& before_send = {});
 
  private:
   Result<void> login();
