@@ -266,6 +266,12 @@ TEST_F(SystemdTest, ReloadWhoseNewProcessDiesJustBeforeShutdownLeavesTheOldOneMa
   EXPECT_EQ(client.value("SHOW application_name"), "stays");
   EXPECT_EQ(connected_client().value("SELECT 2"), "2");
   EXPECT_EQ(show("NRestarts"), "0");
+  // The fd store still describes the old process's connections, the client taken back
+  // included: a restart now keeps it too.
+  CommandResult restart = harness().systemctl({"restart", unit().service()});
+  ASSERT_EQ(restart.code, 0) << restart.both();
+  EXPECT_NE(show("MainPID"), pid);
+  EXPECT_EQ(client.value("SHOW application_name"), "stays") << client.last_error();
 }
 
 TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
