@@ -1403,19 +1403,22 @@ void Pooler::heard_from_takeover_peer(const ClientConnection& client) {
 void Pooler::check_takeover_peer(Clock::time_point now) {
   // Only in a rolling hand-over (a pooler peer: an operator's SUSPEND as pgbouncer stays
   // until RESUME, as in PgBouncer), and only while the peer owes us its next command:
-  // SUSPEND itself may legitimately take up to suspend_timeout, and after RELEASE FDS the
-  // peer serves what it took. Adopting a batch takes milliseconds, far below the limit.
+  // SUSPEND itself may legitimately take up to suspend_timeout. Once it released a batch,
+  // only if we can take back what it serves: it then asks every 2 ms until all moved and
+  // sends SHUTDOWN at once, so silence means it hangs, and so do the clients it took.
   if (!suspended_ || !rolling_ || suspender_ == nullptr || !suspender_->is_takeover_peer() ||
-      released_any_ || suspender_->admin_waiting() || exiting_for_takeover_) {
+      (released_any_ && !handover_copies_) || suspender_->admin_waiting() ||
+      exiting_for_takeover_) {
     return;
   }
   const auto limit = std::chrono::duration_cast<Clock::duration>(config_.settings.suspend_timeout);
   if (limit.count() <= 0 || now - takeover_peer_heard_ < limit) return;
   const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - takeover_peer_heard_);
   POOLER_LOG(log_, LogLevel::kWarning,
-             "takeover: the new process has sent nothing for %lld s (suspend_timeout) and has "
-             "not released a batch yet: giving up on it",
-             static_cast<long long>(silent.count()));
+             "takeover: the new process has sent nothing for %lld s (suspend_timeout) and %s: "
+             "giving up on it",
+             static_cast<long long>(silent.count()),
+             released_any_ ? "we can take back what it took" : "has not released a batch yet");
   close_client(suspender_, "takeover peer went silent");
 }
 

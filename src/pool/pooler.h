@@ -139,8 +139,9 @@ class Pooler {
   // The peer adopted the frozen connections: close our copies without a word on the wire.
   // Returns how many connections are still served here.
   size_t release_handed();
-  // Drops a takeover peer that has said nothing for suspend_timeout while everything could
-  // still be resumed: a hung or stopped new process must not keep us suspended.
+  // Drops a takeover peer that has said nothing for suspend_timeout while everything can
+  // still be resumed or taken back: a hung or stopped new process must not keep us
+  // suspended, nor keep the clients it took.
   void check_takeover_peer(Clock::time_point now);
   // SHUTDOWN after a rolling hand-over: what is still busy (takeover_timeout ran out) gets
   // 57P01, then we leave.

@@ -67,6 +67,27 @@ class Takeover : public PoolerTest {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
+  // The new process died after it had served what it took: the old one takes it back.
+  void expect_old_process_takes_back() {
+    EXPECT_TRUE(poll_until([&] {
+      return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
+    })) << pooler().log_tail();
+  }
+
+  // `client` runs a query; its cancel key (as libpq keeps it) must end it with 57014.
+  static void cancel_and_expect_57014(PqClient& client) {
+    PGcancel* cancel = PQgetCancel(client.raw());
+    char err[256];
+    EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
+    PQfreeCancel(cancel);
+    PGresult* r = PQgetResult(client.raw());
+    ASSERT_NE(nullptr, r);
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    EXPECT_STREQ("57014", state ? state : "(none)");
+    PQclear(r);
+    while ((r = PQgetResult(client.raw()))) PQclear(r);
+  }
+
   void expect_old_process_resumes() {
     EXPECT_TRUE(poll_until([&] {
       return pooler().log().find("resuming normal operation") != std::string::npos;
@@ -246,9 +267,7 @@ TEST_F(Takeover, NewProcessDyingMidHandOverLeavesEveryClientServedByTheOldOne) {
   PqClient fresh = connect();
   EXPECT_EQ("3", fresh.value("SELECT 3"));
   // It had moved and the new process served it; the old one took it back.
-  EXPECT_TRUE(poll_until([&] {
-    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
-  })) << pooler().log_tail();
+  expect_old_process_takes_back();
   EXPECT_EQ("4", idle.value("SELECT 4")) << idle.last_error();
   EXPECT_EQ("moved_and_back", idle.value("SHOW application_name"));
 }
@@ -270,9 +289,7 @@ TEST_F(Takeover, NewProcessDyingJustBeforeShutdownGivesEveryClientBackToTheOldOn
   EXPECT_NE(std::string::npos, read_file(new_log()).find("every connection has moved"))
       << read_file(new_log());
   expect_old_process_resumes();
-  ASSERT_TRUE(poll_until([&] {
-    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
-  })) << pooler().log_tail();
+  expect_old_process_takes_back();
   EXPECT_EQ("client_a", a.value("SHOW application_name")) << a.last_error();
   EXPECT_EQ("SQL, DMY", b.value("SHOW DateStyle")) << b.last_error();
   a.exec("BEGIN");
@@ -284,16 +301,7 @@ TEST_F(Takeover, NewProcessDyingJustBeforeShutdownGivesEveryClientBackToTheOldOn
   const std::string sleep_sql = "SELECT pg_sleep(30), 'taken back'";
   ASSERT_EQ(1, PQsendQuery(b.raw(), sleep_sql.c_str()));
   ASSERT_TRUE(poll_until([&] { return pg().is_running(sleep_sql); }));
-  PGcancel* cancel = PQgetCancel(b.raw());
-  char err[256];
-  EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
-  PQfreeCancel(cancel);
-  PGresult* r = PQgetResult(b.raw());
-  ASSERT_NE(nullptr, r);
-  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  EXPECT_STREQ("57014", state ? state : "(none)");
-  PQclear(r);
-  while ((r = PQgetResult(b.raw()))) PQclear(r);
+  cancel_and_expect_57014(b);
   EXPECT_EQ("2", b.value("SELECT 2"));
   PqClient fresh = connect();
   EXPECT_EQ("3", fresh.value("SELECT 3"));
@@ -314,9 +322,7 @@ TEST_F(Takeover, ASessionClientIsTakenBackWithItsServerWhenTheNewProcessDiesBefo
   const std::string backend = client.value("SELECT pg_backend_pid()");
   pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"});
   ASSERT_EQ(3, new_process_exit_code(pid));
-  ASSERT_TRUE(poll_until([&] {
-    return pooler().log().find("died before SHUTDOWN: taking back") != std::string::npos;
-  })) << pooler().log_tail();
+  expect_old_process_takes_back();
   EXPECT_EQ(backend, client.value("SELECT pg_backend_pid()")) << client.last_error();
   EXPECT_EQ("42", client.value("SELECT n FROM kept"));
   EXPECT_EQ("8", client.value("EXECUTE doubled(4)"));
@@ -458,18 +464,6 @@ TEST_F(Takeover, CancelKeysIssuedBeforeStillCancelTheRightQueryAfter) {
   ASSERT_EQ(1, PQsendQuery(second.raw(), second_sql.c_str()));
   ASSERT_TRUE(
       poll_until([&] { return pg().is_running(first_sql) && pg().is_running(second_sql); }));
-  auto cancel_and_expect_57014 = [](PqClient& client) {
-    PGcancel* cancel = PQgetCancel(client.raw());
-    char err[256];
-    EXPECT_EQ(1, PQcancel(cancel, err, sizeof err)) << err;
-    PQfreeCancel(cancel);
-    PGresult* r = PQgetResult(client.raw());
-    ASSERT_NE(nullptr, r);
-    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    EXPECT_STREQ("57014", state ? state : "(none)");
-    PQclear(r);
-    while ((r = PQgetResult(client.raw()))) PQclear(r);
-  };
   cancel_and_expect_57014(first);
   EXPECT_TRUE(pg().is_running(second_sql)) << "cancelling the first client stopped the second";
   cancel_and_expect_57014(second);
@@ -551,6 +545,34 @@ TEST_F(Takeover, NewProcessHangingAfterSuspendIsGivenUpAndTheOldOneServes) {
   const int code = new_process_exit_code(pid);
   EXPECT_TRUE(code != 0 && code != -1) << "exit code " << code;
   EXPECT_EQ("4", idle.value("SELECT 4"));
+}
+
+// Hung rather than dead just before SHUTDOWN, with every client on it: after
+// suspend_timeout of silence the old process stops it and takes its clients back.
+TEST_F(Takeover, NewProcessHangingJustBeforeShutdownIsStoppedAndItsClientsTakenBack) {
+  PoolerOptions options;
+  options.extra_pooler_lines = {"suspend_timeout = 2"};
+  start_pooler(options);
+  PqClient client = connect();
+  client.exec("SET application_name = 'was_on_a_hung_process'");
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_STOP_AT=shutdown"});
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(new_log()).find("every connection has moved") != std::string::npos;
+  })) << read_file(new_log());
+  ASSERT_TRUE(poll_until(
+      [&] {
+        return pooler().log().find("we can take back what it took: giving up on it") !=
+               std::string::npos;
+      },
+      30s))
+      << pooler().log_tail();
+  EXPECT_TRUE(poll_until([&] {
+    return pooler().log().find("stopping it (SIGKILL)") != std::string::npos;
+  })) << pooler().log_tail();
+  EXPECT_EQ(128 + SIGKILL, new_process_exit_code(pid));
+  expect_old_process_takes_back();
+  EXPECT_EQ("was_on_a_hung_process", client.value("SHOW application_name")) << client.last_error();
+  EXPECT_EQ("1", connect().value("SELECT 1"));
 }
 
 TEST_F(Takeover, NewProcessDyingAfterSuspendLeavesTheOldOneServing) {
