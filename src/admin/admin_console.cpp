@@ -179,6 +179,12 @@ void AdminConsole::run_command(ClientConnection& client, std::string_view sql) {
                     sqlstate::kObjectNotInPrerequisiteState);
         return;
       }
+      if (pooler_.rolling_handover()) {
+        // The new process serves what it took; only it ends the hand-over (or its death).
+        reply_error(client, "a takeover is handing connections to a new process: cannot RESUME",
+                    sqlstate::kObjectNotInPrerequisiteState);
+        return;
+      }
       pooler_.suspend_all(false);
       pooler_.pause_all(false);
     }
@@ -402,7 +408,13 @@ void AdminConsole::show_fds_slots(ClientConnection& client) {
                 sqlstate::kObjectNotInPrerequisiteState);
     return;
   }
-  auto copies = pooler_.start_handover_copies(takeover::peer_pid(client.fd()));
+  const int peer = takeover::peer_pid(client.fd());
+  if (peer <= 0) {  // we could never tell when it stopped touching what we gave it
+    reply_error(client, "no slots region: the peer's pid is unknown",
+                sqlstate::kObjectNotInPrerequisiteState);
+    return;
+  }
+  auto copies = pooler_.start_handover_copies(peer);
   if (!copies) {
     reply_error(client, "no slots region: " + copies.error().message,
                 sqlstate::kObjectNotInPrerequisiteState);

@@ -265,7 +265,8 @@ void Pooler::signal_cb(evutil_socket_t sig, short, void* arg) {
     case SIGUSR2:
       POOLER_LOG(self->log_, LogLevel::kLog, "got SIGUSR2, resuming all activity");
       self->pause_all(false);
-      self->suspend_all(false);
+      // A rolling hand-over ends only with the new process (SHUTDOWN, or its death).
+      if (!self->rolling_) self->suspend_all(false);
       break;
     default:
       break;
@@ -456,16 +457,21 @@ void Pooler::close_client(ClientConnection* client, const char* reason) {
   if (client == suspender_) {
     suspender_ = nullptr;
     if (suspended_ && !exiting_for_takeover_) {
+      // Closing from here on: resuming must not reach it (nor close it a second time).
+      client->closing_ = true;
+      admin_->forget_client(client);
       POOLER_LOG(log_, LogLevel::kWarning,
                  "takeover connection lost before SHUTDOWN (%s): resuming normal operation",
                  quiescent() ? "all connections were quiet" : busy_reason().c_str());
       auto copies = std::move(handover_copies_);
       const bool gave_some = released_any_;
+      // Not when we are leaving ourselves: the new process keeps serving what it took.
+      const bool take_back = copies && shutdown_ == Shutdown::kNone && !restarting_;
       // Whatever it was sent, released or not, is safe to serve again only once it can no
       // longer touch it.
-      const bool peer_gone = !copies || stop_takeover_peer(copies->peer_pid(), copies->kept());
+      const bool peer_gone = take_back && stop_takeover_peer(copies->peer_pid(), copies->kept());
       suspend_all(false);
-      if (copies && gave_some && peer_gone) take_back_handed_over(*copies);
+      if (take_back && gave_some && peer_gone) take_back_handed_over(*copies);
     }
   }
   if (client->state_ != ClientConnection::State::kStartup && config_.settings.log_disconnections) {
@@ -858,6 +864,12 @@ namespace {
 // A logged-in, non-admin client: what a takeover or a restart carries over. Not one tied
 // to TLS: session keys and record sequence numbers live in our OpenSSL objects, not in
 // the socket.
+// Nothing of this connection waits in our buffers: a process adopting its socket could
+// carry on from the protocol state alone. A slot may say "idle" only then.
+bool nothing_buffered(const Connection& c) {
+  return !c.has_buffered_input() && !c.has_pending_output();
+}
+
 bool carried_over(const ClientConnection& c) {
   return !c.is_admin() && !c.closing() && c.pool() != nullptr && !tied_to_tls(c);
 }
@@ -1257,6 +1269,7 @@ void Pooler::resume_fd_store() {
 }
 
 bool Pooler::stop_takeover_peer(int peer, size_t kept) {
+  if (peer <= 0) return false;  // unknown: we cannot know when it stopped touching them
   // A process that died is gone within milliseconds; one we gave up on (it stopped
   // reading) is stopped. Blocking, but only on this failure path.
   if (wait_until_gone(peer, std::chrono::milliseconds(500))) return true;
@@ -1507,9 +1520,14 @@ void Pooler::slot_write(ClientConnection& c) {
     return;
   }
   // Prepared statements do not fit a slot: after a crash such a client is closed rather
-  // than left to find its statements gone.
+  // than left to find its statements gone. Bytes in our buffers would be lost too.
+  const ServerConnection* server = c.server();
   const bool busy =
-      (c.server() && !c.server()->at_transaction_boundary_after_scan()) || c.holds_statements();
+      c.holds_statements() || !nothing_buffered(c) ||
+      (c.state() != ClientConnection::State::kIdle &&
+       c.state() != ClientConnection::State::kActive) ||
+      (server && (server->state() != ServerConnection::State::kLinked ||
+                  !server->at_transaction_boundary_after_scan() || !nothing_buffered(*server)));
   takeover::ConnectionRecord record = client_record(c);
   // A link in a slot means a session; a transaction-mode pair at a boundary is two idle
   // ends, and the slot is not rewritten when they part.
@@ -1521,9 +1539,11 @@ void Pooler::slot_write(ServerConnection& s) {
   if (!(slots_file_ && !s.store_name().empty()) && !(handover_slots_ && s.handover_fd() >= 0)) {
     return;
   }
-  const bool busy =
-      s.state() != ServerConnection::State::kIdle &&
-      !(s.state() == ServerConnection::State::kLinked && s.at_transaction_boundary_after_scan());
+  const ClientConnection* client = s.client();
+  const bool busy = (s.state() != ServerConnection::State::kIdle &&
+                     !(s.state() == ServerConnection::State::kLinked &&
+                       s.at_transaction_boundary_after_scan())) ||
+                    !nothing_buffered(s) || (client && !nothing_buffered(*client));
   takeover::ConnectionRecord record = server_record(s);
   if (s.pool().mode() != config::PoolMode::Session) record.link = 0;
   write_slots(s, record, tracked_values(s.params()), busy);

@@ -730,6 +730,10 @@ void ServerConnection::release_after_boundary() {
   client_ = nullptr;
   state_ = State::kIdle;
   last_used_ = Clock::now();
+  // In the pool with nothing buffered: a place to resume from, whatever its last client
+  // still had queued.
+  idle_mark_pending_ = false;
+  if (in_.empty() && !has_pending_output()) pooler_.slot_busy(*this, false);
   if (client) client->on_server_released();
   if (closing_) return;
   if (pooler_.settings().server_reset_query_always &&
@@ -744,6 +748,7 @@ void ServerConnection::release_after_boundary() {
 
 void ServerConnection::unlink_and_reset(bool run_reset) {
   client_ = nullptr;
+  idle_mark_pending_ = false;
   release_pending_ = false;
   tracking_ = false;
   pending_.clear();
@@ -800,7 +805,8 @@ bool ServerConnection::handle_auth_query_message(char type, std::string_view bod
   }
   state_ = State::kIdle;
   last_used_ = Clock::now();
-  pool_->server_idle(this);  // first: the answer may log the client in and need a server
+  pooler_.slot_write(*this);  // idle again after the auth_query
+  pool_->server_idle(this);   // first: the answer may log the client in and need a server
   if (client) client->on_auth_query_reply(reply);
   return !closing_;
 }

@@ -50,6 +50,8 @@ void RollingTakeover::tick() {
     if (!adopted) batch = adopted.error();
   }
   Result<size_t> busy = batch ? client_.release_batch() : Result<size_t>(batch.error());
+  // Also when the release failed: if the old process died, they are ours; if it lives, it
+  // stops us before it serves them again.
   pooler_.put_adopted_servers_to_work();
   if (!busy) {
     // The exchange broke. If the old process died, what it still held went with it and we

@@ -266,7 +266,7 @@ TEST_F(Takeover, NewProcessDyingMidHandOverLeavesEveryClientServedByTheOldOne) {
   in_tx.exec("COMMIT");
   PqClient fresh = connect();
   EXPECT_EQ("3", fresh.value("SELECT 3"));
-  // It had moved and the new process served it; the old one took it back.
+  // It had moved to the new process; the old one took it back.
   expect_old_process_takes_back();
   EXPECT_EQ("4", idle.value("SELECT 4")) << idle.last_error();
   EXPECT_EQ("moved_and_back", idle.value("SHOW application_name"));
@@ -551,7 +551,7 @@ TEST_F(Takeover, NewProcessHangingAfterSuspendIsGivenUpAndTheOldOneServes) {
 // suspend_timeout of silence the old process stops it and takes its clients back.
 TEST_F(Takeover, NewProcessHangingJustBeforeShutdownIsStoppedAndItsClientsTakenBack) {
   PoolerOptions options;
-  options.extra_pooler_lines = {"suspend_timeout = 2"};
+  options.extra_pooler_lines = {"suspend_timeout = 4"};
   start_pooler(options);
   PqClient client = connect();
   client.exec("SET application_name = 'was_on_a_hung_process'");
@@ -573,6 +573,28 @@ TEST_F(Takeover, NewProcessHangingJustBeforeShutdownIsStoppedAndItsClientsTakenB
   expect_old_process_takes_back();
   EXPECT_EQ("was_on_a_hung_process", client.value("SHOW application_name")) << client.last_error();
   EXPECT_EQ("1", connect().value("SELECT 1"));
+}
+
+// The old process is told to stop while the hand-over rolls (SIGINT: fast shutdown). It
+// ends what it still serves, but the new process keeps serving the clients it took: the
+// take-back is only for a new process that failed.
+TEST_F(Takeover, OldProcessShuttingDownMidHandOverLeavesTheNewOneServing) {
+  start_pooler();
+  PqClient idle = connect();
+  PqClient in_tx = connect();
+  EXPECT_EQ("1", idle.value("SELECT 1"));
+  in_tx.exec("BEGIN");
+  start_takeover();
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(new_log()).find("follow at their next idle moment") != std::string::npos;
+  })) << read_file(new_log());
+  ASSERT_EQ(0, kill(pooler().pid(), SIGINT));
+  ASSERT_TRUE(pooler().exits_within(20s)) << pooler().log_tail();
+  EXPECT_EQ(std::string::npos, pooler().log().find("SIGKILL")) << pooler().log_tail();
+  EXPECT_EQ(std::string::npos, pooler().log().find("taking back")) << pooler().log_tail();
+  EXPECT_EQ("2", idle.value("SELECT 2")) << idle.last_error();
+  EXPECT_TRUE(still_running(new_pid_));
+  EXPECT_EQ("3", connect().value("SELECT 3"));
 }
 
 TEST_F(Takeover, NewProcessDyingAfterSuspendLeavesTheOldOneServing) {
