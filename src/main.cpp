@@ -180,10 +180,14 @@ int main(int argc, char** argv) {
   // process when systemd's ExecReload runs the takeover. status_fd (or -1) receives "ok"
   // once the hand-over is complete, or the reason it failed.
   auto daemon_main = [&](int status_fd) -> int {
-    auto report = [&](const std::string& text) {
+    auto tell = [&](const std::string& text) {  // one line to the reload command
       if (status_fd < 0) return;
       std::string line = text + "\n";
       (void)!write(status_fd, line.data(), line.size());
+    };
+    auto report = [&](const std::string& text) {  // the last line: "ok" or why not
+      if (status_fd < 0) return;
+      tell(text);
       close(status_fd);
       status_fd = -1;
     };
@@ -273,15 +277,11 @@ int main(int argc, char** argv) {
       if (status_fd >= 0) {
         // Said first: if we die after MAINPID=, the reload command gives it back to the old
         // process, which takes back what it gave us.
-        static constexpr std::string_view kMain = "main\n";
-        (void)!write(status_fd, kMain.data(), kMain.size());
+        tell("main");
         pooler::takeover::announce_new_main_process(notifier);
       }
-      auto r = takeover_client->shutdown_old(pooler.settings().pidfile, [&] {
-        // Past this line the old process is leaving: the main process cannot go back to it.
-        static constexpr std::string_view kShutdown = "shutdown\n";
-        if (status_fd >= 0) (void)!write(status_fd, kShutdown.data(), kShutdown.size());
-      });
+      // Past "shutdown" the old process is leaving: the main process cannot go back to it.
+      auto r = takeover_client->shutdown_old(pooler.settings().pidfile, [&] { tell("shutdown"); });
       pooler.end_handover_slots();  // the old process and its copies are gone
       if (r) pooler.resume_fd_store();
       return r;

@@ -46,6 +46,11 @@ class ClientConnection final : public Connection {
   ~ClientConnection() override;
 
   State state() const { return state_; }
+  // Between the startup packet and the welcome (as ServerConnection::logging_in).
+  bool logging_in() const {
+    return state_ == State::kStartup || state_ == State::kTlsHandshake ||
+           state_ == State::kAuthQuery || state_ == State::kAuth || state_ == State::kWelcomeWait;
+  }
   const char* state_name() const;
   Pool* pool() const { return pool_; }
   ServerConnection* server() const { return server_; }

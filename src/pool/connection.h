@@ -57,6 +57,9 @@ class Connection {
   bool flush_blocking(int timeout_ms);
   bool has_pending_output() const { return !out_.empty(); }
   bool has_buffered_input() const { return in_.size() > 0; }
+  // Nothing of this connection waits in our buffers: a process adopting its socket could
+  // carry on from the protocol state alone. A crash-safe slot may say "idle" only then.
+  bool nothing_buffered() const { return !has_buffered_input() && !has_pending_output(); }
   // What sits in this connection's buffers, for SHOW SOCKETS.
   struct BufferState {
     size_t received = 0;   // bytes in the read buffer

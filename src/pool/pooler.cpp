@@ -864,12 +864,6 @@ namespace {
 // A logged-in, non-admin client: what a takeover or a restart carries over. Not one tied
 // to TLS: session keys and record sequence numbers live in our OpenSSL objects, not in
 // the socket.
-// Nothing of this connection waits in our buffers: a process adopting its socket could
-// carry on from the protocol state alone. A slot may say "idle" only then.
-bool nothing_buffered(const Connection& c) {
-  return !c.has_buffered_input() && !c.has_pending_output();
-}
-
 bool carried_over(const ClientConnection& c) {
   return !c.is_admin() && !c.closing() && c.pool() != nullptr && !tied_to_tls(c);
 }
@@ -1254,13 +1248,7 @@ void Pooler::resume_fd_store() {
   if (!fd_store_deferred_) return;
   fd_store_deferred_ = false;
   for (ClientConnection* c : clients_) {
-    if (carried_over(*c) && c->state() != ClientConnection::State::kStartup &&
-        c->state() != ClientConnection::State::kTlsHandshake &&
-        c->state() != ClientConnection::State::kAuthQuery &&
-        c->state() != ClientConnection::State::kAuth &&
-        c->state() != ClientConnection::State::kWelcomeWait) {
-      store_connection(*c, "client");
-    }
+    if (carried_over(*c) && !c->logging_in()) store_connection(*c, "client");
   }
   for (ServerConnection* s : servers_) {
     if (!s->closing() && !s->logging_in()) store_connection(*s, "server");
@@ -1515,19 +1503,22 @@ void Pooler::write_slots(Connection& conn, const takeover::ConnectionRecord& rec
   }
 }
 
+bool Pooler::slot_wanted(const Connection& conn) const {
+  return (slots_file_ && !conn.store_name().empty()) ||
+         (handover_slots_ && conn.handover_fd() >= 0);
+}
+
 void Pooler::slot_write(ClientConnection& c) {
-  if (!(slots_file_ && !c.store_name().empty()) && !(handover_slots_ && c.handover_fd() >= 0)) {
-    return;
-  }
+  if (!slot_wanted(c)) return;
   // Prepared statements do not fit a slot: after a crash such a client is closed rather
   // than left to find its statements gone. Bytes in our buffers would be lost too.
   const ServerConnection* server = c.server();
   const bool busy =
-      c.holds_statements() || !nothing_buffered(c) ||
+      c.holds_statements() || !c.nothing_buffered() ||
       (c.state() != ClientConnection::State::kIdle &&
        c.state() != ClientConnection::State::kActive) ||
       (server && (server->state() != ServerConnection::State::kLinked ||
-                  !server->at_transaction_boundary_after_scan() || !nothing_buffered(*server)));
+                  !server->at_transaction_boundary_after_scan() || !server->nothing_buffered()));
   takeover::ConnectionRecord record = client_record(c);
   // A link in a slot means a session; a transaction-mode pair at a boundary is two idle
   // ends, and the slot is not rewritten when they part.
@@ -1536,14 +1527,12 @@ void Pooler::slot_write(ClientConnection& c) {
 }
 
 void Pooler::slot_write(ServerConnection& s) {
-  if (!(slots_file_ && !s.store_name().empty()) && !(handover_slots_ && s.handover_fd() >= 0)) {
-    return;
-  }
+  if (!slot_wanted(s)) return;
   const ClientConnection* client = s.client();
   const bool busy = (s.state() != ServerConnection::State::kIdle &&
                      !(s.state() == ServerConnection::State::kLinked &&
                        s.at_transaction_boundary_after_scan())) ||
-                    !nothing_buffered(s) || (client && !nothing_buffered(*client));
+                    !s.nothing_buffered() || (client && !client->nothing_buffered());
   takeover::ConnectionRecord record = server_record(s);
   if (s.pool().mode() != config::PoolMode::Session) record.link = 0;
   write_slots(s, record, tracked_values(s.params()), busy);

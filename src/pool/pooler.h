@@ -328,6 +328,8 @@ class Pooler {
   std::unique_ptr<systemd::SlotsFile> handover_slots_;         // new side
   bool fd_store_deferred_ = false;
   // Both slot regions: the fd store's, and the old process's while it can take back.
+  // Some region (the fd store's or the old process's) has or will have a slot for it.
+  bool slot_wanted(const Connection& conn) const;
   void write_slots(Connection& conn, const takeover::ConnectionRecord& record,
                    std::map<std::string, std::string> params, bool busy);
   void take_back_handed_over(takeover::HandoverCopies& copies);

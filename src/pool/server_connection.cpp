@@ -672,9 +672,8 @@ void ServerConnection::forward_to_client() {
 void ServerConnection::mark_idle_once_flushed() {
   // Crash-safe slots may say "idle" only when no byte of either side is in our buffers:
   // a process adopting these sockets could not deliver or parse them.
-  if (!idle_mark_pending_ || !client_ || ready_ > 0 || in_.size() > 0 ||
-      !at_transaction_boundary_after_scan() || client_->has_buffered_input() ||
-      client_->has_pending_output()) {
+  if (!idle_mark_pending_ || !client_ || !nothing_buffered() || !client_->nothing_buffered() ||
+      !at_transaction_boundary_after_scan()) {
     return;
   }
   idle_mark_pending_ = false;
@@ -733,7 +732,7 @@ void ServerConnection::release_after_boundary() {
   // In the pool with nothing buffered: a place to resume from, whatever its last client
   // still had queued.
   idle_mark_pending_ = false;
-  if (in_.empty() && !has_pending_output()) pooler_.slot_busy(*this, false);
+  if (nothing_buffered()) pooler_.slot_busy(*this, false);
   if (client) client->on_server_released();
   if (closing_) return;
   if (pooler_.settings().server_reset_query_always &&

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "protocol/message_builder.h"
 
@@ -102,18 +103,23 @@ Result<void> send_slots_region(int sock, int memfd, size_t slots, int timeout_ms
   return send_all(sock, tail, {}, timeout_ms);
 }
 
-bool peer_has_our_uid(int sock) {
+namespace {
+std::optional<ucred> peer_credentials(int sock) {
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-  return cred.uid == geteuid();
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+  return cred;
+}
+}  // namespace
+
+bool peer_has_our_uid(int sock) {
+  auto cred = peer_credentials(sock);
+  return cred && cred->uid == geteuid();
 }
 
 int peer_pid(int sock) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
-  return cred.pid;
+  auto cred = peer_credentials(sock);
+  return cred ? cred->pid : 0;
 }
 
 }  // namespace pooler::takeover
