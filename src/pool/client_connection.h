@@ -155,11 +155,14 @@ class ClientConnection final : public Connection {
   bool is_admin_ = false;
   bool stats_only_ = false;
   bool counted_ = false;  // included in the max_client_conn count
+  bool has_cancel_key_ = false;
+  bool takeover_peer_ = false;
+  bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
+  // (The flags sit together: every idle client pays for the padding between members.)
   std::string user_name_;
   std::string db_name_;
   ParameterSet params_;
   CancelKeyMap::Key cancel_key_{};
-  bool has_cancel_key_ = false;
   // Only while logging in: a logged-in client does not carry the secret it was checked with.
   struct LoginState {
     std::array<uint8_t, 4> md5_salt{};
@@ -177,8 +180,6 @@ class ClientConnection final : public Connection {
     std::string reply;
   };
   std::unique_ptr<LoginState> login_;
-  bool takeover_peer_ = false;
-  bool admin_waiting_ = false;  // an admin command answers later (PAUSE, WAIT_CLOSE)
   std::unique_ptr<ClientStatements> statements_;  // none until the first named Parse
   Clock::time_point request_time_{};
   Clock::time_point last_activity_{};
