@@ -30,6 +30,10 @@ TARGETS = ["direct", "pooler", "pgbouncer"]
 # pooler with its systemd fd store and crash-safe state on (workload s): the notify socket is
 # a stand-in that takes every stored fd and closes it, as far as pooler can tell systemd.
 STORE_TARGET = "pooler-store"
+# bench/tcp_relay.c: one upstream connection per client, one recv and one send per message and
+# nothing else. Run beside f (clients = pool size, so 1:1 is the same shape): its CPU per
+# transaction is the floor any proxy's CPU has on this machine.
+RELAY_TARGET = "relay"
 # Bytes of one `SELECT generate_series(1,100000)` result on the wire: a DataRow per row
 # ('D', int32 length, int16 column count, int32 value length, the digits), plus the
 # RowDescription and CommandComplete around it.
@@ -91,7 +95,7 @@ class Bench:
         os.chown(self.tmp, tu.pw_uid, tu.pw_gid)
         self.pg_port, self.pooler_port, self.pgb_port = free_port(), free_port(), free_port()
         self.ports = {"direct": self.pg_port, "pooler": self.pooler_port, "pgbouncer": self.pgb_port,
-                      STORE_TARGET: free_port()}
+                      STORE_TARGET: free_port(), RELAY_TARGET: free_port()}
         self.notify = None  # the stand-in for systemd's notify socket (workload s)
         self.perf = perf_works() and not args.no_perf
         # Plaintext unless a workload asks for TLS (t): both poolers offer it (prefer), and
@@ -206,6 +210,13 @@ client_tls_cert_file = {self.tmp}/tls.crt
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{name} did not accept logins; log:\n" + self.tail_log(name))
+
+    def start_relay(self):
+        logf = open(f"{self.tmp}/{RELAY_TARGET}.log", "ab")
+        self.procs[RELAY_TARGET] = subprocess.Popen(
+            AS_TEST_USER + [self.args.relay, str(self.ports[RELAY_TARGET]), str(self.pg_port)],
+            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
 
     def stop_pooler(self, name):
         p = self.procs.pop(name, None)
@@ -550,6 +561,11 @@ client_tls_cert_file = {self.tmp}/tls.crt
         for wi, (wid, desc, wargs) in enumerate(self.workloads()):
             reps = 1 if wid == "g10000" else a.reps
             targets = ["pooler", STORE_TARGET] if wid == "s" else TARGETS
+            if wid == "f" and self.args.relay:
+                targets = TARGETS + [RELAY_TARGET]
+                if RELAY_TARGET not in self.procs:
+                    self.start_relay()
+                    self.pgbench(RELAY_TARGET, ["-S", "-c", "20"], a.warmup)
             if wid == "s" and STORE_TARGET not in self.procs:
                 self.start_pooler(STORE_TARGET)
                 self.pgbench(STORE_TARGET, ["-S", "-c", "20"], a.warmup)
@@ -642,7 +658,7 @@ client_tls_cert_file = {self.tmp}/tls.crt
         chart = []
         for wid in wids:
             crow = [wid]
-            for t in TARGETS + [STORE_TARGET]:
+            for t in TARGETS + [STORE_TARGET, RELAY_TARGET]:
                 rs = get(wid, t)
                 if not rs:
                     if t in TARGETS:
@@ -686,6 +702,13 @@ client_tls_cert_file = {self.tmp}/tls.crt
                 off = median([r.get("cpu_s_per_1k_tx") for r in get(wid, "pooler") if r.get("status") == "ok"])
                 if on is not None and off is not None:
                     extra.append(f"state cost {(on - off) * 1000:+.1f} us/tx (store on/off row)")
+            if get(wid, RELAY_TARGET):
+                # The floor: what moving the bytes alone costs, against each pooler.
+                for num, den, label in (("relay", "pgbouncer", "relay/pgb cpu"),
+                                        ("pooler", "relay", "pooler/relay cpu")):
+                    v = ratio(wid, "cpu_s_per_1k_tx", num, den)
+                    if v is not None:
+                        extra.append(f"{label} {v:.2f}x")
             for k, label in (("rss_kib_per_idle_client", "rss"), ("login_cpu_ms", "login cpu"),
                              ("reload_max_gap_ms", "takeover gap")):
                 v = ratio(wid, k)
@@ -752,6 +775,7 @@ def main():
     ap.add_argument("--workloads", help="comma-separated subset, e.g. a,b,g")
     ap.add_argument("--pooler", required=True)
     ap.add_argument("--idle-helper", required=True)
+    ap.add_argument("--relay", help="bench/tcp_relay binary: the floor beside workload f")
     ap.add_argument("--no-perf", action="store_true")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temp dir: the processes' logs and pgbench's transaction logs")
