@@ -1094,13 +1094,25 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
   std::map<int, ServerConnection*> servers_by_old_fd;
   std::map<int, ClientConnection*> clients_by_old_fd;
   size_t dropped = 0;
+  // Its database is gone from the new config: shut down (another process may hold a copy
+  // too), and out of systemd's fd store, where a process before us left it (we never
+  // counted it).
+  auto drop = [&](Socket& socket, const std::map<int, const takeover::ExtraState*>& extras,
+                  int fd) {
+    ++dropped;
+    if (auto it = extras.find(fd); fd_store_ && it != extras.end()) {
+      if (auto name = it->second->values.find("fdname"); name != it->second->values.end()) {
+        fd_store_->remove_uncounted(name->second);
+      }
+    }
+    socket.shutdown_and_close();
+  };
   for (size_t i = 0; i < records.size(); ++i) {
     ConnectionRecord& r = records[i];
     if (r.task != ConnectionRecord::Task::kServer) continue;
     Database* db = find_database(r.database);
     if (!db) {
-      ++dropped;                        // database gone from the new config
-      sockets[i].shutdown_and_close();  // another process may hold a copy too
+      drop(sockets[i], extra_by_fd_server, r.fd);
       continue;
     }
     Pool& pool = pool_for(*db, r.user);
@@ -1128,8 +1140,7 @@ Result<void> Pooler::adopt(std::vector<takeover::ConnectionRecord> records,
     if (r.task != ConnectionRecord::Task::kClient) continue;
     Database* db = find_database(r.database);
     if (!db) {
-      ++dropped;
-      sockets[i].shutdown_and_close();
+      drop(sockets[i], extra_by_fd_client, r.fd);
       continue;
     }
     Pool& pool = pool_for(*db, r.user);
@@ -1279,7 +1290,8 @@ void Pooler::take_back_handed_over(takeover::HandoverCopies& copies) {
   std::string error;
   takeover::SlotRecovery plan = copies.recover(&error);
   for (auto& d : plan.dropped) {
-    if (fd_store_ && !d.store_name.empty()) fd_store_->remove(d.store_name);
+    // Not counted here since we handed it on (let_go); adopting one counts it again.
+    if (fd_store_) fd_store_->remove_uncounted(d.store_name);
     d.socket.shutdown_and_close();  // ours was the last copy the client could be served by
   }
   if (!error.empty()) {
@@ -1429,7 +1441,7 @@ size_t Pooler::release_handed() {
   auto keep_copy = [&](Connection& conn) {
     if (handover_copies_ && conn.socket_.valid()) {
       const int fd = conn.socket_.fd();
-      handover_copies_->keep(fd, std::move(conn.socket_));
+      handover_copies_->keep(fd, std::move(conn.socket_), conn.store_name_);
     }
   };
   clients_.for_each_safe([&](ClientConnection* c) {

@@ -47,10 +47,15 @@ bool FdStore::store(int fd, const std::string& name) {
 
 void FdStore::remove(const std::string& name) {
   if (!enabled() || name.empty()) return;
-  std::string msg = "FDSTOREREMOVE=1\nFDNAME=" + name;
-  socket_.send(msg);
+  remove_uncounted(name);
   if (stored_ > 0) --stored_;
   if (stored_ < max_) full_logged_ = false;
+}
+
+void FdStore::remove_uncounted(const std::string& name) {
+  if (!enabled() || name.empty()) return;
+  std::string msg = "FDSTOREREMOVE=1\nFDNAME=" + name;
+  socket_.send(msg);
 }
 
 }  // namespace pooler::systemd

@@ -22,6 +22,9 @@ class FdStore {
   // Returns false (and logs once) when the store is full or disabled.
   bool store(int fd, const std::string& name);
   void remove(const std::string& name);
+  // Removes an entry this process does not count against its limit: one it handed on to a
+  // takeover successor, or one it never adopted, and now closes for good.
+  void remove_uncounted(const std::string& name);
   size_t stored() const { return stored_; }
   size_t capacity() const { return max_; }
   size_t refused() const { return refused_; }

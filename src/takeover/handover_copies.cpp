@@ -13,17 +13,33 @@ Result<std::unique_ptr<HandoverCopies>> HandoverCopies::create(size_t slots, int
 
 SlotRecovery HandoverCopies::recover(std::string* error) {
   std::vector<std::pair<std::string, Socket>> sockets;
-  for (auto& [fd, socket] : kept_) sockets.emplace_back(std::to_string(fd), std::move(socket));
-  kept_.clear();
-  auto entries = region_->read_back();
-  if (!entries) {
-    *error = entries.error().message;
-    SlotRecovery none;
-    for (auto& [key, socket] : sockets) none.dropped.push_back({key, std::move(socket), {}});
-    none.missing = none.dropped.size();
-    return none;
+  std::map<std::string, std::string> store_names;  // by key
+  for (auto& [fd, copy] : kept_) {
+    std::string key = std::to_string(fd);
+    if (!copy.store_name.empty()) store_names.emplace(key, std::move(copy.store_name));
+    sockets.emplace_back(std::move(key), std::move(copy.socket));
   }
-  return recover_from_slots(entries.value(), std::move(sockets), SlotKeys::kOldFds);
+  kept_.clear();
+  SlotRecovery out;
+  auto entries = region_->read_back();
+  if (entries) {
+    out = recover_from_slots(entries.value(), std::move(sockets), SlotKeys::kOldFds);
+  } else {
+    *error = entries.error().message;
+    for (auto& [key, socket] : sockets) out.dropped.push_back({key, std::move(socket), {}});
+    out.missing = out.dropped.size();
+  }
+  // The name we stored it under is what systemd holds, whatever the peer's slot said (or
+  // did not say: no slot, a full region, a torn write).
+  for (auto& d : out.dropped) {
+    if (auto it = store_names.find(d.key); it != store_names.end()) d.store_name = it->second;
+  }
+  for (size_t i = 0; i < out.records.size(); ++i) {
+    // Our copy's fd is the key (records carry the peer's own fd numbers).
+    auto it = store_names.find(std::to_string(out.sockets[i].fd()));
+    if (it != store_names.end()) out.extra[i].values["fdname"] = it->second;
+  }
+  return out;
 }
 
 }  // namespace pooler::takeover

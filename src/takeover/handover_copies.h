@@ -24,7 +24,11 @@ class HandoverCopies {
   int region_fd() const { return region_->fd(); }
   size_t capacity() { return region_->slots().capacity(); }
   // A socket the peer confirmed it adopted: still open here, but we never read or write it.
-  void keep(int old_fd, Socket socket) { kept_.emplace(old_fd, std::move(socket)); }
+  // `store_name`: its entry in systemd's fd store, if any, so that closing it removes that
+  // entry even when the peer left no slot for it.
+  void keep(int old_fd, Socket socket, std::string store_name) {
+    kept_.emplace(old_fd, Copy{std::move(socket), std::move(store_name)});
+  }
   size_t kept() const { return kept_.size(); }
   // The peer died before SHUTDOWN: what to take back; the rest is in `dropped`. Empties
   // this object. If the region cannot be read, everything is dropped and `error` says why.
@@ -35,7 +39,11 @@ class HandoverCopies {
       : region_(std::move(region)), peer_pid_(peer_pid) {}
   std::unique_ptr<systemd::SlotsFile> region_;
   int peer_pid_;
-  std::map<int, Socket> kept_;  // by our fd number, which the peer's slots name
+  struct Copy {
+    Socket socket;
+    std::string store_name;
+  };
+  std::map<int, Copy> kept_;  // by our fd number, which the peer's slots name
 };
 
 }  // namespace pooler::takeover

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -272,6 +273,49 @@ TEST_F(SystemdTest, ReloadWhoseNewProcessDiesJustBeforeShutdownLeavesTheOldOneMa
   ASSERT_EQ(restart.code, 0) << restart.both();
   EXPECT_NE(show("MainPID"), pid);
   EXPECT_EQ(client.value("SHOW application_name"), "stays") << client.last_error();
+}
+
+// The take-back under systemd with a client the new process had mid-transaction: the old
+// process closes that one (and its server) and keeps the other, and its count of the fd
+// store's entries stays the manager's own, so the store neither leaks nor refuses early.
+TEST_F(SystemdTest, ATakeBackClosesWhatWasMidTransactionAndTheFdStoreCountStaysExact) {
+  UnitOptions options;
+  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"};
+  install(options);
+  start_socket();
+  PqClient moved_then_busy = connected_client();
+  EXPECT_EQ(moved_then_busy.value("SELECT 1"), "1");
+  PqClient holds_the_handover = connected_client();
+  holds_the_handover.exec("BEGIN");
+  holds_the_handover.exec("SELECT 1");
+  auto stored_as_we_count = [&] {
+    Rows rows = unit().admin().exec("SHOW STATE");
+    return rows.at(rows.only("key", "fd_store_stored"), "value");
+  };
+  ASSERT_TRUE(poll_until([&] { return stored_as_we_count() == show("NFileDescriptorStore"); }))
+      << "before the reload: we count " << stored_as_we_count() << ", systemd holds "
+      << show("NFileDescriptorStore");
+
+  std::atomic<int> reload_code{-100};
+  std::thread reload([&] { reload_code = harness().systemctl({"reload", unit().service()}).code; });
+  // The idle client moved at once; the one in a transaction keeps the hand-over open.
+  const std::string svc = "_SYSTEMD_USER_UNIT=" + unit().service();
+  EXPECT_TRUE(poll_until(
+      [&] { return contains(messages({svc}), "follow at their next idle moment"); }, 30s))
+      << messages({svc});
+  moved_then_busy.exec("BEGIN");
+  moved_then_busy.exec("SELECT 2");   // now in a transaction on the new process
+  holds_the_handover.exec("COMMIT");  // the last one moves; the new process dies at SHUTDOWN
+  reload.join();
+  EXPECT_NE(reload_code.load(), 0);
+  EXPECT_TRUE(poll_until(
+      [&] { return contains(messages({svc}), "died before SHUTDOWN: taking back"); }, 30s))
+      << messages({svc});
+  EXPECT_EQ(holds_the_handover.value("SELECT 3"), "3") << holds_the_handover.last_error();
+  EXPECT_NE(moved_then_busy.expect_error("SELECT 4"), "no error");
+  EXPECT_TRUE(poll_until([&] { return stored_as_we_count() == show("NFileDescriptorStore"); }, 20s))
+      << "after the take-back: we count " << stored_as_we_count() << ", systemd holds "
+      << show("NFileDescriptorStore");
 }
 
 TEST_F(SystemdTest, SighupReloadsTheConfigInTheSameProcess) {
