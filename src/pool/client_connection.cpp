@@ -121,6 +121,10 @@ void ClientConnection::on_readable() {
     continue_tls_handshake();
     return;
   }
+  // Bytes we hold are lost if we crash before they reach a server: busy before the read
+  // (a crash right after it would lose them with the slot still saying idle), so crash
+  // recovery closes this client rather than leave it waiting for an answer.
+  pooler_.slot_busy(*this, true);
   ssize_t n = read_some();
   if (n == 0) {
     pooler_.close_client(
@@ -133,14 +137,22 @@ void ClientConnection::on_readable() {
   }
   if (n == -2) {
     if (in_.space() == 0) stop_reading();  // full: wait until a server takes the bytes
+    settle_slot_after_empty_read();
     return;
   }
   last_activity_ = Clock::now();
-  // Bytes we hold are lost if we crash before they reach a server: not idle any more, so
-  // crash recovery closes this client rather than leave it waiting for an answer.
-  pooler_.slot_busy(*this, true);
   if (pool_) pool_->db().stats.bytes_received += static_cast<uint64_t>(n);
   process_input();
+}
+
+void ClientConnection::settle_slot_after_empty_read() {
+  // Woken with nothing to read: idle again if we were (as Pooler::slot_write decides).
+  if (!has_state_slot()) return;
+  if (server_) {
+    server_->settle_slot();
+  } else if (state_ == State::kIdle && nothing_buffered()) {
+    pooler_.slot_busy(*this, holds_statements());
+  }
 }
 
 void ClientConnection::process_input() {

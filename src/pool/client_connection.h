@@ -117,6 +117,7 @@ class ClientConnection final : public Connection {
   friend class admin::AdminConsole;
   void set_admin_waiting(bool waiting) { admin_waiting_ = waiting; }
   bool admin_waiting() const { return admin_waiting_; }
+  void settle_slot_after_empty_read();
   void handle_startup();
   bool handle_startup_packet(const protocol::StartupPacket& packet);
   void begin_auth();

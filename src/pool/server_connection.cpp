@@ -177,6 +177,11 @@ void ServerConnection::on_readable() {
     continue_tls_handshake();
     return;
   }
+  // Busy before the read, not after: a byte taken off the socket is lost if we die before
+  // it reaches the client, and a server can speak between transactions (a notification, a
+  // notice). Idle again once it all went out (settle_slot).
+  const bool slotted = has_state_slot() || (client_ && client_->has_state_slot());
+  if (slotted) pooler_.slot_busy(*this, true);
   ssize_t n = read_some();
   if (n == 0) {
     fail("server closed the connection");
@@ -191,6 +196,17 @@ void ServerConnection::on_readable() {
     return;
   }
   process_input();
+  if (slotted && !closing_) settle_slot();
+}
+
+void ServerConnection::settle_slot() {
+  if (state_ == State::kLinked) {
+    idle_mark_pending_ = true;
+    mark_idle_once_flushed();
+  } else if (state_ == State::kIdle && nothing_buffered()) {
+    idle_mark_pending_ = false;  // pooler consumed whatever an idle server said
+    pooler_.slot_busy(*this, false);
+  }
 }
 
 void ServerConnection::process_input() {
@@ -502,6 +518,12 @@ void ServerConnection::link(ClientConnection* client) {
 
 void ServerConnection::finish_setup() {
   state_ = State::kLinked;
+  if (client_ && pool_->mode() == config::PoolMode::Session) {
+    // The link itself is state in session mode (as in link()); the sync's answer may have
+    // carried no ParameterStatus that would have written it.
+    pooler_.slot_write(*this);
+    pooler_.slot_write(*client_);
+  }
   if (client_) client_->on_server_ready();
 }
 

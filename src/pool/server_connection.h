@@ -71,6 +71,9 @@ class ServerConnection final : public Connection {
   bool at_transaction_boundary_after_scan() const {
     return pending_ready_ == 0 && !unsynced_ && tx_status_ == 'I' && stream_remaining_ == 0;
   }
+  // After a read of ours or of our client's: the crash-safe slots say idle again if this
+  // server is at a transaction boundary with nothing of either side in our buffers.
+  void settle_slot();
 
   void start_connect(bool in_progress);
   // Takeover: an already logged-in server from the old process, idle until linked.

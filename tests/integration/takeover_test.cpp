@@ -329,6 +329,52 @@ TEST_F(Takeover, ASessionClientIsTakenBackWithItsServerWhenTheNewProcessDiesBefo
   EXPECT_EQ("session_back", client.value("SHOW application_name"));
 }
 
+// Session pooling, a link made in the new process: a client that moved without a server gets
+// a server that moved idle, through a parameter sync whose answer carries no ParameterStatus
+// (the server refuses the client's TimeZone, which libpq sends from PGTZ). The link must
+// still reach the slots: taken back, the client is on that server, with its temp table, and
+// the server is not idle in the pool with someone else's session on it.
+TEST_F(Takeover, ASessionLinkMadeInTheNewProcessThroughARefusedSyncIsTakenBackWhole) {
+  PoolerOptions options;
+  options.pool_mode = "session";
+  start_pooler(options);
+  {
+    // Two servers left idle: `holds` takes one, the other moves idle to the new process.
+    PqClient warm1 = connect();
+    PqClient warm2 = connect();
+    EXPECT_EQ("1", warm1.value("SELECT 1"));
+    EXPECT_EQ("1", warm2.value("SELECT 1"));
+  }
+  ASSERT_TRUE(poll_until([&] { return pool_stat("sv_idle") == "2"; }));
+  setenv("PGTZ", "No/Such_Zone", 1);
+  PqClient linked_late = connect();  // logged in, no server yet
+  unsetenv("PGTZ");
+  PqClient holds = connect();  // keeps the hand-over open until it commits
+  holds.exec("BEGIN");
+  holds.exec("SELECT 1");
+  pid_t pid = start_takeover({"POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"});
+  ASSERT_TRUE(poll_until([&] {
+    return read_file(new_log()).find("follow at their next idle moment") != std::string::npos;
+  })) << read_file(new_log());
+  linked_late.exec("CREATE TEMP TABLE kept (n int)");  // linked in the new process
+  linked_late.exec("INSERT INTO kept VALUES (9)");
+  const std::string backend = linked_late.value("SELECT pg_backend_pid()");
+  const std::string new_process = read_file(new_log());
+  EXPECT_NE(std::string::npos, new_process.find("pooler query failed"))
+      << "the sync was not refused: " << new_process;
+  EXPECT_EQ(std::string::npos, new_process.find("new connection to server"))
+      << "linked to a server of its own, not to the one that moved: " << new_process;
+  holds.exec("COMMIT");  // the last one moves; the new process dies at SHUTDOWN
+  ASSERT_EQ(3, new_process_exit_code(pid));
+  expect_old_process_takes_back();
+  // Both pairs linked again, no server idle: before either client says a word.
+  EXPECT_EQ("2", pool_stat("sv_active"));
+  EXPECT_EQ("0", pool_stat("sv_idle"));
+  EXPECT_EQ(backend, linked_late.value("SELECT pg_backend_pid()")) << linked_late.last_error();
+  EXPECT_EQ("9", linked_late.value("SELECT n FROM kept"));
+  EXPECT_EQ("1", holds.value("SELECT 1"));
+}
+
 // The userlist holds only alice's SCRAM secret: the pooler can log in to PostgreSQL as her
 // only with the keys learned from her login. A server the new process opens after the
 // takeover, with no new login of alice's, proves the keys came along.
