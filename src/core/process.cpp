@@ -12,9 +12,11 @@ namespace pooler {
 bool process_running(pid_t pid) {
   if (pid <= 0) return false;
   if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  // It exists; /proc tells a zombie apart. If /proc cannot say (not mounted, hidden, or
+  // the process left in between), kill() decides: a live process is never taken for gone.
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!std::getline(stat, line)) return false;
+  if (!std::getline(stat, line)) return !(kill(pid, 0) != 0 && errno == ESRCH);
   auto close_paren = line.rfind(')');
   return close_paren == std::string::npos || close_paren + 2 >= line.size() ||
          line[close_paren + 2] != 'Z';

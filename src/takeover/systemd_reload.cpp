@@ -91,7 +91,12 @@ int run_takeover_under_systemd_reload(Logger& log, systemd::Notifier& notifier, 
   if (report.rfind("ok", 0) != 0) {
     const std::string reason =
         report.empty() ? "the new process exited during the takeover" : report;
-    if (became_main && (old_told_to_leave || !process_running(old_main_pid))) {
+    // "shutdown" came just before SHUTDOWN was sent, not once it was read: the old process
+    // may have given up on the new one first (suspend_timeout) and serve on. One that took
+    // SHUTDOWN leaves at once, so whether it is leaving shows within a few seconds.
+    const bool old_left = old_told_to_leave ? wait_until_gone(old_main_pid, std::chrono::seconds(3))
+                                            : !process_running(old_main_pid);
+    if (became_main && old_left) {
       // Nobody to go back to: the service has lost its main process.
       POOLER_LOG(log, LogLevel::kError,
                  "reload failed after the old process was told to shut down; no process is "
