@@ -60,6 +60,15 @@ class SystemdTest : public ::testing::Test {
     CommandResult r = harness().systemctl({"start", unit_->socket()});
     ASSERT_EQ(r.code, 0) << r.both();
   }
+  // Installs and starts the unit; the new process of every `systemctl reload` exits at
+  // `point` of the takeover (POOLER_TEST_TAKEOVER_ABORT_AT, read only by the takeover
+  // client, which only ExecReload runs).
+  void start_unit_whose_reload_dies_at(const std::string& point) {
+    UnitOptions options;
+    options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=" + point};
+    install(options);
+    start_socket();
+  }
   // A client whose login went through; runs one query to make sure.
   PqClient connected_client() {
     PqClient client = unit_->connect();

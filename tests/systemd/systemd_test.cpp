@@ -196,11 +196,7 @@ TEST_F(SystemdTest, ReloadWithABrokenConfigFailsAndTheOldProcessKeepsServing) {
 // The new process dies in the hand-over itself (after SUSPEND): `systemctl reload` fails
 // and says why, and the old process resumes by itself with its client.
 TEST_F(SystemdTest, ReloadThatFailsInTheTakeoverIsReportedAndTheOldProcessKeepsServing) {
-  UnitOptions options;
-  // Read only by the takeover client, which only ExecReload runs.
-  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=suspend"};
-  install(options);
-  start_socket();
+  start_unit_whose_reload_dies_at("suspend");
   PqClient client = connected_client();
   const std::string pid = show("MainPID");
   CommandResult reload = harness().systemctl({"reload", unit().service()});
@@ -244,10 +240,7 @@ TEST_F(SystemdTest, ReloadThatFailsInTheTakeoverIsReportedAndTheOldProcessKeepsS
 // and after every connection moved to it, but before SHUTDOWN. The reload command gives the
 // main process back; the old process takes back the client it had handed over.
 TEST_F(SystemdTest, ReloadWhoseNewProcessDiesJustBeforeShutdownLeavesTheOldOneMainAndServing) {
-  UnitOptions options;
-  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"};
-  install(options);
-  start_socket();
+  start_unit_whose_reload_dies_at("shutdown");
   PqClient client = connected_client();
   client.exec("SET application_name = 'stays'");
   const std::string pid = show("MainPID");
@@ -279,10 +272,7 @@ TEST_F(SystemdTest, ReloadWhoseNewProcessDiesJustBeforeShutdownLeavesTheOldOneMa
 // process closes that one (and its server) and keeps the other, and its count of the fd
 // store's entries stays the manager's own, so the store neither leaks nor refuses early.
 TEST_F(SystemdTest, ATakeBackClosesWhatWasMidTransactionAndTheFdStoreCountStaysExact) {
-  UnitOptions options;
-  options.extra_service_lines = {"Environment=POOLER_TEST_TAKEOVER_ABORT_AT=shutdown"};
-  install(options);
-  start_socket();
+  start_unit_whose_reload_dies_at("shutdown");
   PqClient moved_then_busy = connected_client();
   EXPECT_EQ(moved_then_busy.value("SELECT 1"), "1");
   PqClient holds_the_handover = connected_client();
