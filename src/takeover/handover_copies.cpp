@@ -13,11 +13,10 @@ Result<std::unique_ptr<HandoverCopies>> HandoverCopies::create(size_t slots, int
 
 SlotRecovery HandoverCopies::recover(std::string* error) {
   std::vector<std::pair<std::string, Socket>> sockets;
-  std::map<std::string, std::string> store_names;  // by key
+  std::map<int, std::string> store_names;  // by our fd, which every socket keeps below
   for (auto& [fd, copy] : kept_) {
-    std::string key = std::to_string(fd);
-    if (!copy.store_name.empty()) store_names.emplace(key, std::move(copy.store_name));
-    sockets.emplace_back(std::move(key), std::move(copy.socket));
+    if (!copy.store_name.empty()) store_names.emplace(fd, std::move(copy.store_name));
+    sockets.emplace_back(std::to_string(fd), std::move(copy.socket));
   }
   kept_.clear();
   SlotRecovery out;
@@ -32,11 +31,13 @@ SlotRecovery HandoverCopies::recover(std::string* error) {
   // The name we stored it under is what systemd holds, whatever the peer's slot said (or
   // did not say: no slot, a full region, a torn write).
   for (auto& d : out.dropped) {
-    if (auto it = store_names.find(d.key); it != store_names.end()) d.store_name = it->second;
+    if (auto it = store_names.find(d.socket.fd()); it != store_names.end()) {
+      d.store_name = it->second;
+    }
   }
   for (size_t i = 0; i < out.records.size(); ++i) {
-    // Our copy's fd is the key (records carry the peer's own fd numbers).
-    auto it = store_names.find(std::to_string(out.sockets[i].fd()));
+    // By our socket's fd: records carry the peer's own fd numbers.
+    auto it = store_names.find(out.sockets[i].fd());
     if (it != store_names.end()) out.extra[i].values["fdname"] = it->second;
   }
   return out;
